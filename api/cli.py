@@ -1,0 +1,155 @@
+"""The ``emflow`` command line: a thin door into the engine services, like the HTTP API.
+
+It lives in ``api/`` because ``serve`` composes the Flask app; the engine itself never imports Flask.
+Every command honours DATABASE_URL (default: SQLite under var/).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from engine.db import default_database_url, normalise_url
+from engine.errors import EmflowError
+from engine.migrate import upgrade
+from engine.services import BUNDLED_PROCESSES, build_services, deploy_paths
+
+
+def _url() -> str:
+    return normalise_url(default_database_url())
+
+
+@click.group()
+def main() -> None:
+    """emflow — environmental emergency workflow and rules engine (环境应急流程与规则引擎)."""
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all schema migrations (alembic)."""
+    upgrade(_url())
+    click.echo(f"database at head: {_safe(_url())}")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+def deploy(paths: tuple[Path, ...]) -> None:
+    """Deploy BPMN files or folders of them (identical versions are no-ops)."""
+    upgrade(_url())
+    services = build_services(_url())
+    failed = False
+    for path in _expand(paths):
+        try:
+            [(_, info, created)] = deploy_paths(services, [path], "cli")
+            click.echo(f"{path}: {info.key} v{info.version} {'deployed' if created else 'unchanged'}")
+        except EmflowError as exc:
+            failed = True
+            click.echo(f"{path}: {exc.message}", err=True)
+            for problem in exc.details or []:
+                click.echo(f"  line {problem.get('line')}: {problem.get('element_id')}: {problem.get('message')}",
+                           err=True)
+    services.close()
+    sys.exit(1 if failed else 0)
+
+
+def _expand(paths: tuple[Path, ...]) -> list[Path]:
+    out: list[Path] = []
+    for path in paths:
+        out.extend(sorted(path.rglob("*.bpmn")) if path.is_dir() else [path])
+    return out
+
+
+@main.group()
+def users() -> None:
+    """API users and tokens."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["administrator", "responder", "auditor"]))
+@click.option("--lane", "lanes", multiple=True, help="lane id a responder works in (repeatable)")
+def users_add(name: str, role: str, lanes: tuple[str, ...]) -> None:
+    """Create a user and print its token once, alone on the last line."""
+    upgrade(_url())
+    services = build_services(_url())
+    try:
+        info, token = services.users.add(name, role, list(lanes))
+    except EmflowError as exc:
+        raise click.ClickException(f"{exc.message} {json.dumps(exc.details, ensure_ascii=False)}") from None
+    finally:
+        services.close()
+    click.echo(f"created {info.role} '{info.name}'" + (f" (lanes: {', '.join(info.lanes)})" if info.lanes else ""))
+    click.echo("token (shown once; store it safely):")
+    click.echo(token)
+
+
+@users.command("list")
+def users_list() -> None:
+    """List users (tokens are never shown again)."""
+    services = build_services(_url())
+    for user in services.users.list():
+        click.echo(f"{user.name}\t{user.role}\t{','.join(user.lanes)}")
+    services.close()
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--workers", default=1, show_default=True, type=int, help="gunicorn worker processes")
+@click.option("--threads", default=8, show_default=True, type=int, help="threads per worker")
+@click.option("--no-deploy", is_flag=True, help="do not deploy the bundled processes/ at start")
+def serve(host: str, port: int, workers: int, threads: int, no_deploy: bool) -> None:
+    """Migrate the database, deploy the bundled processes and serve the API with gunicorn."""
+    url = _url()
+    upgrade(url)
+    services = build_services(url)
+    if not no_deploy and BUNDLED_PROCESSES.is_dir():
+        for path, info, created in deploy_paths(services, [BUNDLED_PROCESSES], "system"):
+            click.echo(f"{path.name}: {info.key} v{info.version} {'deployed' if created else 'unchanged'}")
+    if services.users.count() == 0:
+        click.echo("No users yet. Create the first administrator and take its token from the last line:\n"
+                   "  emflow users add admin --role administrator")
+    services.close()
+    click.echo(f"emflow listening on http://{host}:{port} (database {_safe(url)})")
+    _gunicorn(host, port, workers, threads, url)
+
+
+def _gunicorn(host: str, port: int, workers: int, threads: int, url: str) -> None:
+    from gunicorn.app.base import BaseApplication
+
+    from api import create_app
+
+    class _App(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", "-")
+            self.cfg.set("timeout", 120)
+
+        def load(self):  # type: ignore[no-untyped-def]
+            return create_app({"DATABASE_URL": url})
+
+    _App().run()
+
+
+def _safe(url: str) -> str:
+    """The URL without its password."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        return f"{scheme}://{creds.split(':')[0]}:***@{host}"
+    return url
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""Deploying and reading process definitions: immutable versions, validated at deploy time, parsed once.
+
+Redeploying XML identical to the latest version of its key is a no-op; anything else becomes version n+1.
+Running instances keep the version they started on, so parsed specs are cached by definition id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from engine.clock import Clock
+from engine.db import Database
+from engine.errors import Conflict, NotFound
+from engine.forms import FormField, form_of
+from engine.models import ProcessDefinition
+from engine.validation import ParsedDefinition, Problem, check, parse_definition
+
+
+@dataclass(frozen=True)
+class DefinitionInfo:
+    id: int
+    key: str
+    version: int
+    name: str | None
+    sha256: str
+    documentation: str | None
+    deployed_at: datetime
+    deployed_by: str | None
+
+    @classmethod
+    def of(cls, row: ProcessDefinition) -> DefinitionInfo:
+        return cls(row.id, row.key, row.version, row.name, row.sha256, row.documentation, row.deployed_at,
+                   row.deployed_by)
+
+
+@dataclass(frozen=True)
+class LoadedDefinition:
+    """What may happen: the parsed spec and what the engine derives from it, shared by all instances."""
+
+    info: DefinitionInfo
+    parsed: ParsedDefinition
+    forms: dict[str, list[FormField]]
+
+    def lane_of(self, element_id: str) -> tuple[str | None, str | None]:
+        return self.parsed.lanes.get(element_id, (None, None))
+
+
+class DefinitionService:
+    def __init__(self, db: Database, clock: Clock):
+        self.db = db
+        self.clock = clock
+        self._cache: dict[int, LoadedDefinition] = {}
+        self._lock = threading.Lock()
+
+    def validate(self, xml: bytes) -> list[Problem]:
+        return check(xml)
+
+    def deploy(self, xml: bytes, actor: str | None) -> tuple[DefinitionInfo, bool]:
+        """Validate and store a new version; returns (definition, created)."""
+        parsed = parse_definition(xml)
+        sha = hashlib.sha256(xml).hexdigest()
+        try:
+            with self.db.write() as s:
+                latest = s.scalars(
+                    select(ProcessDefinition)
+                    .where(ProcessDefinition.key == parsed.key)
+                    .order_by(ProcessDefinition.version.desc())
+                    .limit(1)
+                ).first()
+                if latest is not None and latest.sha256 == sha:
+                    return DefinitionInfo.of(latest), False
+                row = ProcessDefinition(
+                    key=parsed.key,
+                    version=(latest.version + 1) if latest else 1,
+                    name=parsed.name,
+                    sha256=sha,
+                    bpmn_xml=xml.decode("utf-8"),
+                    documentation=parsed.documentation,
+                    deployed_at=self.clock.now(),
+                    deployed_by=actor,
+                )
+                s.add(row)
+                s.flush()
+                info = DefinitionInfo.of(row)
+        except IntegrityError:
+            raise Conflict(f"another deployment of '{parsed.key}' happened at the same time; retry") from None
+        with self._lock:
+            self._cache[info.id] = LoadedDefinition(info, parsed, _forms(parsed))
+        return info, True
+
+    def list(self, key: str | None = None, all_versions: bool = False) -> list[DefinitionInfo]:
+        with self.db.read() as s:
+            query = select(ProcessDefinition)
+            if key:
+                query = query.where(ProcessDefinition.key == key)
+            if not all_versions:
+                latest = (
+                    select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
+                    .group_by(ProcessDefinition.key)
+                    .subquery()
+                )
+                query = query.join(
+                    latest,
+                    (latest.c.key == ProcessDefinition.key) & (latest.c.v == ProcessDefinition.version),
+                )
+            rows = s.scalars(query.order_by(ProcessDefinition.key, ProcessDefinition.version)).all()
+            return [DefinitionInfo.of(r) for r in rows]
+
+    def get(self, key: str, version: int | None = None) -> DefinitionInfo:
+        return DefinitionInfo.of(self._row(key, version))
+
+    def xml(self, key: str, version: int | None = None) -> str:
+        return self._row(key, version).bpmn_xml
+
+    def _row(self, key: str, version: int | None) -> ProcessDefinition:
+        with self.db.read() as s:
+            query = select(ProcessDefinition).where(ProcessDefinition.key == key)
+            if version is not None:
+                query = query.where(ProcessDefinition.version == version)
+            row = s.scalars(query.order_by(ProcessDefinition.version.desc()).limit(1)).first()
+        if row is None:
+            suffix = f" version {version}" if version is not None else ""
+            raise NotFound(f"no process definition '{key}'{suffix}", {"key": key, "version": version})
+        return row
+
+    def load(self, definition_id: int) -> LoadedDefinition:
+        """The parsed definition for an id, parsed at most once per process."""
+        cached = self._cache.get(definition_id)
+        if cached is not None:
+            return cached
+        with self.db.read() as s:
+            row = s.get(ProcessDefinition, definition_id)
+            if row is None:
+                raise NotFound(f"no process definition with id {definition_id}")
+            info, xml = DefinitionInfo.of(row), row.bpmn_xml
+        parsed = parse_definition(xml.encode("utf-8"))
+        loaded = LoadedDefinition(info, parsed, _forms(parsed))
+        with self._lock:
+            self._cache[definition_id] = loaded
+        return loaded
+
+
+def _forms(parsed: ParsedDefinition) -> dict[str, list[FormField]]:
+    specs: list[Any] = [parsed.spec, *parsed.subprocess_specs.values()]
+    return {
+        ts.bpmn_id: form_of(ts)
+        for spec in specs
+        for ts in spec.task_specs.values()
+        if getattr(ts, "bpmn_id", None) and getattr(ts, "manual", False)
+    }

@@ -1,0 +1,44 @@
+"""The engine's services wired together; the API, the CLI and the worker each build one of these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.clock import Clock, SystemClock
+from engine.db import Database
+from engine.definitions import DefinitionInfo, DefinitionService
+from engine.instances import InstanceService
+from engine.users import UserService
+from engine.workflow_cache import WorkflowCache
+
+BUNDLED_PROCESSES = Path(__file__).resolve().parent.parent / "processes"
+
+
+@dataclass
+class Services:
+    db: Database
+    clock: Clock
+    definitions: DefinitionService
+    instances: InstanceService
+    users: UserService
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_services(database_url: str | None = None, clock: Clock | None = None,
+                   cache_size: int = 2000) -> Services:
+    db = Database(database_url)
+    clock = clock or SystemClock()
+    definitions = DefinitionService(db, clock)
+    instances = InstanceService(db, definitions, clock, WorkflowCache(cache_size))
+    return Services(db, clock, definitions, instances, UserService(db, clock))
+
+
+def deploy_paths(services: Services, paths: list[Path], actor: str) -> list[tuple[Path, DefinitionInfo, bool]]:
+    """Deploy every .bpmn file under the given files or folders (identical ones are no-ops)."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.rglob("*.bpmn")) if path.is_dir() else [path])
+    return [(f, *services.definitions.deploy(f.read_bytes(), actor)) for f in files]
