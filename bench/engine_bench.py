@@ -55,10 +55,10 @@ def emflow(n: int, url: str) -> float:
     instances = services.instances
     start = time.perf_counter()
     for i in range(n):
-        view = instances.start("bench_ten_nodes", f"BENCH-{i}", {"n": i}, DUTY)
+        result = instances.start("bench_ten_nodes", f"BENCH-{i}", {"n": i}, DUTY)
         for data in ({"amount": i}, {}, {}):
-            view = instances.complete_task(view.ready_tasks[0].id, data, DUTY)
-        assert view.status == "completed"
+            result = instances.complete_task(result.ready_tasks[0][0], data, DUTY)
+        assert result.status == "completed"
     rate = n / (time.perf_counter() - start)
     services.close()
     return rate

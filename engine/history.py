@@ -57,27 +57,18 @@ def chain(prev_hash: str, text: str) -> str:
 
 def build_rows(
     instance_id: int, last_seq: int, head: str, at: datetime, actor: str | None, events: list[PendingEvent]
-) -> tuple[list[HistoryEvent], int, str]:
-    """Rows for ``events`` continuing the chain; returns them with the new last sequence number and head."""
+) -> tuple[list[dict[str, Any]], int, str]:
+    """Row values for ``events`` continuing the chain, with the new last sequence number and head."""
     rows = []
     for event in events:
         event.payload = json_safe(event.payload)
         last_seq += 1
         digest = chain(head, canonical(instance_id, last_seq, at, actor, event))
-        rows.append(
-            HistoryEvent(
-                instance_id=instance_id,
-                seq=last_seq,
-                at=at,
-                actor=actor,
-                kind=event.kind,
-                element_id=event.element_id,
-                task_id=event.task_id,
-                payload=event.payload,
-                prev_hash=head,
-                hash=digest,
-            )
-        )
+        rows.append({
+            "instance_id": instance_id, "seq": last_seq, "at": at, "actor": actor, "kind": event.kind,
+            "element_id": event.element_id, "task_id": event.task_id, "payload": event.payload,
+            "prev_hash": head, "hash": digest,
+        })
         head = digest
     return rows, last_seq, head
 

@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 
 from engine import history
 from engine.actors import SYSTEM, Actor
@@ -29,7 +29,7 @@ from engine.definitions import DefinitionService, LoadedDefinition
 from engine.errors import Conflict, DataInvalid, EmflowError, Forbidden, NotFound, ProcessError
 from engine.forms import FormField, validate
 from engine.history import PendingEvent, json_safe
-from engine.models import ProcessInstance, Task
+from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task
 from engine.sandbox import make_script_engine
 from engine.spiff_compat import dump_workflow, load_workflow
 from engine.workflow_cache import WorkflowCache
@@ -57,7 +57,7 @@ class TaskView:
     ended_by: str | None
 
     @classmethod
-    def of(cls, row: Task) -> TaskView:
+    def of(cls, row: Any) -> TaskView:
         return cls(row.id, row.instance_id, row.element_id, row.name, row.lane, row.lane_name, row.state,
                    row.form, row.assignee, row.due_at, row.created_at, row.ended_at, row.ended_by)
 
@@ -87,6 +87,49 @@ class _Step:
     status: str | None = None
 
 
+@dataclass(frozen=True)
+class CommandResult:
+    """What a command changed, known without another read; the API renders ``get`` for people."""
+
+    instance_id: int
+    version: int
+    status: str
+    ready_tasks: list[tuple[str, str]]  # (task id, element id) of READY user tasks
+
+
+_I = ProcessInstance.__table__
+_T = Task.__table__
+_H = HistoryEvent.__table__
+_D = ProcessDefinition.__table__
+_HEAD = (_I.c.version, _I.c.status, _I.c.history_seq, _I.c.history_head, _I.c.definition_id)
+_END_TASK = (update(_T).where(_T.c.id == bindparam("tid"))
+             .values(state=bindparam("st"), ended_at=bindparam("at"), ended_by=bindparam("by")))
+# Statements of the hot path are built once; only their parameters change from command to command.
+_SELECT_HEAD = select(*_HEAD).where(_I.c.id == bindparam("iid"))
+_SELECT_TASK_AND_HEAD = (select(_T.c.lane, _T.c.state, _T.c.assignee, _T.c.form, _T.c.instance_id, *_HEAD)
+                         .join(_I, _I.c.id == _T.c.instance_id).where(_T.c.id == bindparam("tid")))
+_SELECT_SNAPSHOT = select(_I.c.snapshot).where(_I.c.id == bindparam("iid"), _I.c.version == bindparam("v"))
+_ADVANCE = (update(_I).where(_I.c.id == bindparam("iid"), _I.c.version == bindparam("v"))
+            .values(version=bindparam("new_v"), snapshot=bindparam("snapshot"), status=bindparam("status"),
+                    data=bindparam("data", type_=_I.c.data.type), history_seq=bindparam("seq"),
+                    history_head=bindparam("head"), updated_at=bindparam("now", type_=_I.c.updated_at.type),
+                    ended_at=bindparam("ended", type_=_I.c.ended_at.type)))
+_INSERT_HISTORY = insert(_H)
+_INSERT_TASK = insert(_T)
+
+
+@dataclass
+class _Head:
+    """The instance row as a command reads it: the version it guards on and the chain it continues."""
+
+    instance_id: int
+    version: int
+    status: str
+    seq: int
+    head: str
+    definition_id: int
+
+
 class InstanceService:
     def __init__(self, db: Database, definitions: DefinitionService, clock: Clock,
                  cache: WorkflowCache | None = None):
@@ -98,143 +141,38 @@ class InstanceService:
 
     # ----------------------------------------------------------------------------------------------- queries
     def get(self, instance_id: int) -> InstanceView:
-        with self.db.read() as s:
-            row = s.get(ProcessInstance, instance_id)
+        with self.db.connect() as conn:
+            row = conn.execute(self._instance_query().where(_I.c.id == instance_id)).first()
             if row is None:
                 raise NotFound(f"no process instance {instance_id}", {"instance_id": instance_id})
-            tasks = s.scalars(
-                select(Task).where(Task.instance_id == instance_id, Task.state == "READY").order_by(Task.created_at)
-            ).all()
-            return self._view(row, tasks)
+            tasks = conn.execute(select(_T).where(_T.c.instance_id == instance_id, _T.c.state == "READY")
+                                 .order_by(_T.c.created_at, _T.c.id)).all()
+        return _instance_view(row, tasks)
 
     def list(self, definition_key: str | None = None, status: str | None = None,
              business_key: str | None = None, limit: int = 100, offset: int = 0) -> list[InstanceView]:
-        with self.db.read() as s:
-            query = select(ProcessInstance)
-            if definition_key:
-                query = query.where(ProcessInstance.definition_key == definition_key)
-            if status:
-                query = query.where(ProcessInstance.status == status)
-            if business_key:
-                query = query.where(ProcessInstance.business_key == business_key)
-            rows = s.scalars(query.order_by(ProcessInstance.id).limit(limit).offset(offset)).all()
-            return [self._view(r, []) for r in rows]
+        query = self._instance_query()
+        if definition_key:
+            query = query.where(_I.c.definition_key == definition_key)
+        if status:
+            query = query.where(_I.c.status == status)
+        if business_key:
+            query = query.where(_I.c.business_key == business_key)
+        with self.db.connect() as conn:
+            rows = conn.execute(query.order_by(_I.c.id).limit(limit).offset(offset)).all()
+        return [_instance_view(r, []) for r in rows]
 
-    def _view(self, row: ProcessInstance, tasks: Any) -> InstanceView:
-        info = self.definitions.load(row.definition_id).info
-        return InstanceView(row.id, row.definition_key, info.version, row.business_key, row.status, row.version,
-                            row.data, row.parent_id, row.link_kind, row.created_at, row.updated_at, row.ended_at,
-                            [TaskView.of(t) for t in tasks])
-
-    # ---------------------------------------------------------------------------------------------- commands
-    def start(self, definition_key: str, business_key: str, data: dict[str, Any], actor: Actor,
-              version: int | None = None, parent_id: int | None = None,
-              link_kind: str | None = None) -> InstanceView:
-        if not isinstance(data, dict):
-            raise DataInvalid({"data": "must be a JSON object"})
-        info = self.definitions.get(definition_key, version)
-        loaded = self.definitions.load(info.id)
-        now = self.clock.now()
-        workflow = BpmnWorkflow(loaded.parsed.spec, loaded.parsed.subprocess_specs, script_engine=self.script_engine)
-        start_task = workflow.get_tasks(state=TaskState.READY)[0]
-        start_task.data.update(json_safe(data))
-        before: dict[UUID, int] = {}
-        self._run_engine(workflow, lambda: None)
-        events = [PendingEvent("instance_started", {"definition_key": info.key, "definition_version": info.version,
-                                                    "business_key": business_key, "data": data,
-                                                    "parent_id": parent_id, "link_kind": link_kind})]
-        events += self._transitions(loaded, workflow, before)
-        status = COMPLETED if workflow.is_completed() else RUNNING
-        with self.db.write() as s:
-            row = ProcessInstance(
-                definition_id=info.id, definition_key=info.key, business_key=business_key, status=status,
-                version=1, snapshot=dump_workflow(workflow), data=_data_of(workflow), parent_id=parent_id,
-                link_kind=link_kind, history_seq=0, history_head=history.GENESIS, started_by=actor.name,
-                created_at=now, updated_at=now, ended_at=now if status == COMPLETED else None,
-            )
-            s.add(row)
-            s.flush()
-            rows, row.history_seq, row.history_head = history.build_rows(row.id, 0, history.GENESIS, now,
-                                                                         actor.name, events)
-            s.add_all(rows)
-            self._project_tasks(s, row.id, loaded, workflow, before, now, actor)
-            instance_id = row.id
-        self.cache.put(instance_id, 1, workflow)
-        return self.get(instance_id)
-
-    def complete_task(self, task_id: str, data: dict[str, Any], actor: Actor) -> InstanceView:
-        row = self._task_row(task_id)
-        if not actor.works_lane(row.lane):
-            raise Forbidden(f"task {task_id} belongs to lane '{row.lane}', not to your lanes",
-                            {"lane": row.lane})
-        if row.state != "READY":
-            raise Conflict(f"task {task_id} is already {row.state.lower()}", {"state": row.state})
-        if row.assignee and row.assignee != actor.name and actor.role != "system":
-            raise Conflict(f"task {task_id} is claimed by {row.assignee}", {"assignee": row.assignee})
-        clean = validate([FormField(**f) for f in row.form], data)
-
-        def apply(workflow: BpmnWorkflow, loaded: LoadedDefinition) -> _Step:
-            task = workflow.get_task_from_id(UUID(task_id))
-            if task is None or task.state != TaskState.READY:
-                raise Conflict(f"task {task_id} is no longer ready")
-            task.data.update(clean)
-            self._run_engine(workflow, task.run)
-            return _Step([PendingEvent("task_completed", {"data": clean}, task.task_spec.bpmn_id, task_id)])
-
-        return self._execute(row.instance_id, actor, apply)
-
-    def claim_task(self, task_id: str, actor: Actor) -> TaskView:
-        row = self._task_row(task_id)
-        if not actor.works_lane(row.lane):
-            raise Forbidden(f"task {task_id} belongs to lane '{row.lane}', not to your lanes", {"lane": row.lane})
-        if row.state != "READY":
-            raise Conflict(f"task {task_id} is already {row.state.lower()}", {"state": row.state})
-        if row.assignee == actor.name:
-            return TaskView.of(row)
-        if row.assignee:
-            raise Conflict(f"task {task_id} is claimed by {row.assignee}", {"assignee": row.assignee})
-        event = PendingEvent("task_claimed", {"assignee": actor.name}, row.element_id, task_id)
-
-        def guard(s: Any) -> None:
-            res = s.execute(update(Task).where(Task.id == task_id, Task.assignee.is_(None), Task.state == "READY")
-                            .values(assignee=actor.name))
-            if res.rowcount != 1:
-                raise Conflict(f"task {task_id} was claimed or completed meanwhile")
-
-        self._record_only(row.instance_id, actor, [event], extra=guard)
-        return self.get_task(task_id)
-
-    def send_message(self, instance_id: int, name: str, payload: Any, actor: Actor) -> InstanceView:
-        def apply(workflow: BpmnWorkflow, loaded: LoadedDefinition) -> _Step:
-            event = BpmnEvent(MessageEventDefinition(name), {"payload": json_safe(payload), "result_var": name})
-            try:
-                self._run_engine(workflow, lambda: workflow.send_event(event))
-            except ProcessError as exc:
-                if "not waiting for" in exc.message:
-                    raise Conflict(f"instance {instance_id} is not waiting for message '{name}'",
-                                   {"name": name}) from None
-                raise
-            return _Step([PendingEvent("message_received", {"name": name, "payload": payload})])
-
-        return self._execute(instance_id, actor, apply)
-
-    def cancel(self, instance_id: int, actor: Actor, reason: str | None = None) -> InstanceView:
-        def apply(workflow: BpmnWorkflow, loaded: LoadedDefinition) -> _Step:
-            workflow.cancel()
-            return _Step([PendingEvent("instance_cancelled", {"reason": reason})], status=CANCELLED)
-
-        return self._execute(instance_id, actor, apply, allow_suspended=True)
-
-    def suspend(self, instance_id: int, actor: Actor, reason: str | None = None) -> InstanceView:
-        self._set_status(instance_id, actor, RUNNING, SUSPENDED, "instance_suspended", reason)
-        return self.get(instance_id)
-
-    def resume(self, instance_id: int, actor: Actor, reason: str | None = None) -> InstanceView:
-        self._set_status(instance_id, actor, SUSPENDED, RUNNING, "instance_resumed", reason)
-        return self.get(instance_id)
+    @staticmethod
+    def _instance_query() -> Any:
+        cols = [c for c in _I.c if c.name != "snapshot"]
+        return select(*cols, _D.c.version.label("definition_version")).join(_D, _D.c.id == _I.c.definition_id)
 
     def get_task(self, task_id: str) -> TaskView:
-        return TaskView.of(self._task_row(task_id))
+        with self.db.connect() as conn:
+            row = conn.execute(select(_T).where(_T.c.id == task_id)).first()
+        if row is None:
+            raise NotFound(f"no task {task_id}", {"task_id": task_id})
+        return TaskView.of(row)
 
     def task_for(self, actor: Actor, task_id: str) -> TaskView:
         """A task as ``actor`` may see it: responders only those of their lanes."""
@@ -255,108 +193,203 @@ class InstanceService:
 
     def list_tasks(self, state: str | None = "READY", lanes: list[str] | None = None,
                    instance_id: int | None = None, limit: int = 200, offset: int = 0) -> list[TaskView]:
-        with self.db.read() as s:
-            query = select(Task)
-            if state:
-                query = query.where(Task.state == state)
-            if lanes is not None:
-                query = query.where(Task.lane.in_(lanes))
-            if instance_id is not None:
-                query = query.where(Task.instance_id == instance_id)
-            rows = s.scalars(query.order_by(Task.created_at, Task.id).limit(limit).offset(offset)).all()
-            return [TaskView.of(r) for r in rows]
+        query = select(_T)
+        if state:
+            query = query.where(_T.c.state == state)
+        if lanes is not None:
+            query = query.where(_T.c.lane.in_(lanes))
+        if instance_id is not None:
+            query = query.where(_T.c.instance_id == instance_id)
+        with self.db.connect() as conn:
+            rows = conn.execute(query.order_by(_T.c.created_at, _T.c.id).limit(limit).offset(offset)).all()
+        return [TaskView.of(r) for r in rows]
 
     def history(self, instance_id: int) -> list[dict[str, Any]]:
-        from engine.models import HistoryEvent
-
         self.get(instance_id)
-        with self.db.read() as s:
-            rows = s.scalars(select(HistoryEvent).where(HistoryEvent.instance_id == instance_id)
-                             .order_by(HistoryEvent.seq)).all()
-            return [history.row_to_dict(r) for r in rows]
+        with self.db.connect() as conn:
+            rows = conn.execute(select(_H).where(_H.c.instance_id == instance_id).order_by(_H.c.seq)).all()
+        return [history.row_to_dict(r) for r in rows]
 
-    # -------------------------------------------------------------------------------------------- machinery
-    def _task_row(self, task_id: str) -> Task:
-        with self.db.read() as s:
-            row = s.get(Task, task_id)
+    # ---------------------------------------------------------------------------------------------- commands
+    def start(self, definition_key: str, business_key: str, data: dict[str, Any], actor: Actor,
+              version: int | None = None, parent_id: int | None = None,
+              link_kind: str | None = None) -> CommandResult:
+        if not isinstance(data, dict):
+            raise DataInvalid({"data": "must be a JSON object"})
+        info = self.definitions.get(definition_key, version)
+        loaded = self.definitions.load(info.id)
+        now = self.clock.now()
+        workflow = BpmnWorkflow(loaded.parsed.spec, loaded.parsed.subprocess_specs, script_engine=self.script_engine)
+        workflow.get_tasks(state=TaskState.READY)[0].data.update(json_safe(data))
+        before: dict[UUID, int] = {}
+        self._run_engine(workflow, lambda: None)
+        events = [PendingEvent("instance_started", {"definition_key": info.key, "definition_version": info.version,
+                                                    "business_key": business_key, "data": data,
+                                                    "parent_id": parent_id, "link_kind": link_kind})]
+        events += self._transitions(loaded, workflow, before)
+        status = COMPLETED if workflow.is_completed() else RUNNING
+        with self.db.transaction() as conn:
+            instance_id = conn.execute(insert(_I).values(
+                definition_id=info.id, definition_key=info.key, business_key=business_key, status=status,
+                version=1, snapshot=dump_workflow(workflow), data=_data_of(workflow), parent_id=parent_id,
+                link_kind=link_kind, history_seq=0, history_head=history.GENESIS, started_by=actor.name,
+                created_at=now, updated_at=now, ended_at=now if status == COMPLETED else None,
+            ).returning(_I.c.id)).scalar_one()
+            rows, seq, head = history.build_rows(instance_id, 0, history.GENESIS, now, actor.name, events)
+            conn.execute(update(_I).where(_I.c.id == instance_id).values(history_seq=seq, history_head=head))
+            conn.execute(_INSERT_HISTORY, rows)
+            ready = self._project_tasks(conn, instance_id, loaded, workflow, before, now, actor)
+        self.cache.put(instance_id, 1, workflow)
+        return CommandResult(instance_id, 1, status, ready)
+
+    def complete_task(self, task_id: str, data: dict[str, Any], actor: Actor) -> CommandResult:
+        with self.db.connect() as conn:
+            row = conn.execute(_SELECT_TASK_AND_HEAD, {"tid": task_id}).first()
         if row is None:
             raise NotFound(f"no task {task_id}", {"task_id": task_id})
-        return row
+        if not actor.works_lane(row.lane):
+            raise Forbidden(f"task {task_id} belongs to lane '{row.lane}', not to your lanes", {"lane": row.lane})
+        if row.state != "READY":
+            raise Conflict(f"task {task_id} is already {row.state.lower()}", {"state": row.state})
+        if row.assignee and row.assignee != actor.name and actor.role != "system":
+            raise Conflict(f"task {task_id} is claimed by {row.assignee}", {"assignee": row.assignee})
+        clean = validate([FormField(**f) for f in row.form], data)
 
-    def _execute(self, instance_id: int, actor: Actor,
-                 apply: Callable[[BpmnWorkflow, LoadedDefinition], _Step], allow_suspended: bool = False
-                 ) -> InstanceView:
-        with self.db.read() as s:
-            row = s.get(ProcessInstance, instance_id)
-            if row is None:
-                raise NotFound(f"no process instance {instance_id}", {"instance_id": instance_id})
-            version, status = row.version, row.status
-            seq, head, definition_id = row.history_seq, row.history_head, row.definition_id
-            workflow = self.cache.take(instance_id, version)
-            loaded = self.definitions.load(definition_id)
-            if workflow is None:
-                workflow = load_workflow(row.snapshot, loaded.parsed.spec, loaded.parsed.subprocess_specs,
-                                         self.script_engine)
-        if status in (COMPLETED, CANCELLED):
-            raise Conflict(f"instance {instance_id} is {status}", {"status": status})
-        if status == SUSPENDED and not allow_suspended:
-            raise Conflict(f"instance {instance_id} is suspended", {"status": status})
+        def apply(workflow: BpmnWorkflow, loaded: LoadedDefinition) -> _Step:
+            task = workflow.get_task_from_id(UUID(task_id))
+            if task is None or task.state != TaskState.READY:
+                raise Conflict(f"task {task_id} is no longer ready")
+            task.data.update(clean)
+            self._run_engine(workflow, task.run)
+            return _Step([PendingEvent("task_completed", {"data": clean}, task.task_spec.bpmn_id, task_id)])
+
+        head = _Head(row.instance_id, row.version, row.status, row.history_seq, row.history_head, row.definition_id)
+        return self._execute(head, actor, apply)
+
+    def claim_task(self, task_id: str, actor: Actor) -> TaskView:
+        row = self.get_task(task_id)
+        if not actor.works_lane(row.lane):
+            raise Forbidden(f"task {task_id} belongs to lane '{row.lane}', not to your lanes", {"lane": row.lane})
+        if row.state != "READY":
+            raise Conflict(f"task {task_id} is already {row.state.lower()}", {"state": row.state})
+        if row.assignee == actor.name:
+            return row
+        if row.assignee:
+            raise Conflict(f"task {task_id} is claimed by {row.assignee}", {"assignee": row.assignee})
+        event = PendingEvent("task_claimed", {"assignee": actor.name}, row.element_id, task_id)
+
+        def guard(conn: Connection) -> None:
+            res = conn.execute(update(_T).where(_T.c.id == task_id, _T.c.assignee.is_(None), _T.c.state == "READY")
+                               .values(assignee=actor.name))
+            if res.rowcount != 1:
+                raise Conflict(f"task {task_id} was claimed or completed meanwhile")
+
+        self._record_only(row.instance_id, actor, [event], extra=guard)
+        return self.get_task(task_id)
+
+    def send_message(self, instance_id: int, name: str, payload: Any, actor: Actor) -> CommandResult:
+        def apply(workflow: BpmnWorkflow, loaded: LoadedDefinition) -> _Step:
+            event = BpmnEvent(MessageEventDefinition(name), {"payload": json_safe(payload), "result_var": name})
+            try:
+                self._run_engine(workflow, lambda: workflow.send_event(event))
+            except ProcessError as exc:
+                if "not waiting for" in exc.message:
+                    raise Conflict(f"instance {instance_id} is not waiting for message '{name}'",
+                                   {"name": name}) from None
+                raise
+            return _Step([PendingEvent("message_received", {"name": name, "payload": payload})])
+
+        return self._execute(self._head(instance_id), actor, apply)
+
+    def cancel(self, instance_id: int, actor: Actor, reason: str | None = None) -> CommandResult:
+        def apply(workflow: BpmnWorkflow, loaded: LoadedDefinition) -> _Step:
+            workflow.cancel()
+            return _Step([PendingEvent("instance_cancelled", {"reason": reason})], status=CANCELLED)
+
+        return self._execute(self._head(instance_id), actor, apply, allow_suspended=True)
+
+    def suspend(self, instance_id: int, actor: Actor, reason: str | None = None) -> CommandResult:
+        return self._set_status(instance_id, actor, RUNNING, SUSPENDED, "instance_suspended", reason)
+
+    def resume(self, instance_id: int, actor: Actor, reason: str | None = None) -> CommandResult:
+        return self._set_status(instance_id, actor, SUSPENDED, RUNNING, "instance_resumed", reason)
+
+    # -------------------------------------------------------------------------------------------- machinery
+    def _head(self, instance_id: int) -> _Head:
+        with self.db.connect() as conn:
+            row = conn.execute(_SELECT_HEAD, {"iid": instance_id}).first()
+        if row is None:
+            raise NotFound(f"no process instance {instance_id}", {"instance_id": instance_id})
+        return _Head(instance_id, row.version, row.status, row.history_seq, row.history_head, row.definition_id)
+
+    def _workflow(self, head: _Head, loaded: LoadedDefinition) -> BpmnWorkflow:
+        workflow = self.cache.take(head.instance_id, head.version)
+        if workflow is not None:
+            return workflow
+        with self.db.connect() as conn:
+            snapshot = conn.execute(_SELECT_SNAPSHOT, {"iid": head.instance_id, "v": head.version}).scalar()
+        if snapshot is None:
+            raise Conflict(f"instance {head.instance_id} was changed by another command; reload and retry")
+        return load_workflow(snapshot, loaded.parsed.spec, loaded.parsed.subprocess_specs, self.script_engine)
+
+    def _execute(self, head: _Head, actor: Actor, apply: Callable[[BpmnWorkflow, LoadedDefinition], _Step],
+                 allow_suspended: bool = False) -> CommandResult:
+        if head.status in (COMPLETED, CANCELLED):
+            raise Conflict(f"instance {head.instance_id} is {head.status}", {"status": head.status})
+        if head.status == SUSPENDED and not allow_suspended:
+            raise Conflict(f"instance {head.instance_id} is suspended", {"status": head.status})
+        loaded = self.definitions.load(head.definition_id)
+        workflow = self._workflow(head, loaded)
         before = _states(workflow)
         step = apply(workflow, loaded)
         now = self.clock.now()
         events = step.events + self._transitions(loaded, workflow, before)
-        new_status = step.status or (COMPLETED if workflow.is_completed() else status)
+        status = step.status or (COMPLETED if workflow.is_completed() else head.status)
         snapshot = dump_workflow(workflow)
-        with self.db.write() as s:
-            rows, new_seq, new_head = history.build_rows(instance_id, seq, head, now, actor.name, events)
-            res = s.execute(
-                update(ProcessInstance)
-                .where(ProcessInstance.id == instance_id, ProcessInstance.version == version)
-                .values(version=version + 1, snapshot=snapshot, status=new_status, data=_data_of(workflow),
-                        history_seq=new_seq, history_head=new_head, updated_at=now,
-                        ended_at=now if new_status in (COMPLETED, CANCELLED) else None)
-            )
+        rows, seq, chain_head = history.build_rows(head.instance_id, head.seq, head.head, now, actor.name, events)
+        with self.db.transaction() as conn:
+            res = conn.execute(_ADVANCE, {
+                "iid": head.instance_id, "v": head.version, "new_v": head.version + 1, "snapshot": snapshot,
+                "status": status, "data": _data_of(workflow), "seq": seq, "head": chain_head, "now": now,
+                "ended": now if status in (COMPLETED, CANCELLED) else None,
+            })
             if res.rowcount != 1:
-                raise Conflict(f"instance {instance_id} was changed by another command; reload and retry",
-                               {"instance_id": instance_id})
-            s.add_all(rows)
-            self._project_tasks(s, instance_id, loaded, workflow, before, now, actor)
-        self.cache.put(instance_id, version + 1, workflow)
-        return self.get(instance_id)
+                raise Conflict(f"instance {head.instance_id} was changed by another command; reload and retry",
+                               {"instance_id": head.instance_id})
+            conn.execute(_INSERT_HISTORY, rows)
+            ready = self._project_tasks(conn, head.instance_id, loaded, workflow, before, now, actor)
+        self.cache.put(head.instance_id, head.version + 1, workflow)
+        return CommandResult(head.instance_id, head.version + 1, status, ready)
 
     def _record_only(self, instance_id: int, actor: Actor, events: list[PendingEvent],
-                     extra: Callable[[Any], None] | None = None, status: str | None = None) -> None:
+                     extra: Callable[[Connection], None] | None = None, status: str | None = None) -> CommandResult:
         """A command that changes no workflow state: bump the version, append history, keep the snapshot."""
-        with self.db.read() as s:
-            row = s.get(ProcessInstance, instance_id)
-            if row is None:
-                raise NotFound(f"no process instance {instance_id}", {"instance_id": instance_id})
-            version, seq, head = row.version, row.history_seq, row.history_head
+        head = self._head(instance_id)
         now = self.clock.now()
-        with self.db.write() as s:
-            rows, new_seq, new_head = history.build_rows(instance_id, seq, head, now, actor.name, events)
-            values: dict[str, Any] = {"version": version + 1, "history_seq": new_seq, "history_head": new_head,
-                                      "updated_at": now}
-            if status:
-                values["status"] = status
-            res = s.execute(update(ProcessInstance)
-                            .where(ProcessInstance.id == instance_id, ProcessInstance.version == version)
-                            .values(**values))
+        rows, seq, chain_head = history.build_rows(instance_id, head.seq, head.head, now, actor.name, events)
+        values: dict[str, Any] = {"version": head.version + 1, "history_seq": seq, "history_head": chain_head,
+                                  "updated_at": now, "status": status or head.status}
+        with self.db.transaction() as conn:
+            res = conn.execute(update(_I).where(_I.c.id == instance_id, _I.c.version == head.version)
+                               .values(**values))
             if res.rowcount != 1:
                 raise Conflict(f"instance {instance_id} was changed by another command; reload and retry")
             if extra:
-                extra(s)
-            s.add_all(rows)
-        workflow = self.cache.take(instance_id, version)
+                extra(conn)
+            conn.execute(_INSERT_HISTORY, rows)
+            ready = [(r.id, r.element_id) for r in conn.execute(
+                select(_T.c.id, _T.c.element_id).where(_T.c.instance_id == instance_id, _T.c.state == "READY"))]
+        workflow = self.cache.take(instance_id, head.version)
         if workflow is not None:
-            self.cache.put(instance_id, version + 1, workflow)
+            self.cache.put(instance_id, head.version + 1, workflow)
+        return CommandResult(instance_id, head.version + 1, values["status"], ready)
 
     def _set_status(self, instance_id: int, actor: Actor, expected: str, new: str, kind: str,
-                    reason: str | None) -> None:
-        current = self.get(instance_id).status
+                    reason: str | None) -> CommandResult:
+        current = self._head(instance_id).status
         if current != expected:
             raise Conflict(f"instance {instance_id} is {current}, not {expected}", {"status": current})
-        self._record_only(instance_id, actor, [PendingEvent(kind, {"reason": reason})], status=new)
+        return self._record_only(instance_id, actor, [PendingEvent(kind, {"reason": reason})], status=new)
 
     def _run_engine(self, workflow: BpmnWorkflow, action: Callable[[], Any]) -> None:
         """Apply an action and run until the workflow waits, turning diagram failures into ProcessError."""
@@ -395,26 +428,42 @@ class InstanceService:
             events.append(PendingEvent("task_state", payload, spec.bpmn_id, str(task.id)))
         return events
 
-    def _project_tasks(self, s: Any, instance_id: int, loaded: LoadedDefinition, workflow: BpmnWorkflow,
-                       before: dict[UUID, int], now: datetime, actor: Actor) -> None:
+    def _project_tasks(self, conn: Connection, instance_id: int, loaded: LoadedDefinition, workflow: BpmnWorkflow,
+                       before: dict[UUID, int], now: datetime, actor: Actor) -> list[tuple[str, str]]:
+        """Write task rows for user tasks that became READY or left READY; return the READY ones."""
+        new_rows, ended, ready = [], [], []
         for task in _all_tasks(workflow):
             spec = task.task_spec
             if not getattr(spec, "manual", False):
                 continue
+            if task.state == TaskState.READY:
+                ready.append((str(task.id), spec.bpmn_id))
             old = before.get(task.id)
             if old == task.state:
                 continue
             if task.state == TaskState.READY:
                 lane, lane_name = loaded.lane_of(spec.bpmn_id)
-                s.add(Task(id=str(task.id), instance_id=instance_id, element_id=spec.bpmn_id,
-                           name=spec.bpmn_name, lane=lane, lane_name=lane_name or getattr(spec, "lane", None),
-                           state="READY", form=[f.to_dict() for f in loaded.forms.get(spec.bpmn_id, [])],
-                           assignee=None, due_at=None, created_at=now))
+                new_rows.append({
+                    "id": str(task.id), "instance_id": instance_id, "element_id": spec.bpmn_id,
+                    "name": spec.bpmn_name, "lane": lane, "lane_name": lane_name or getattr(spec, "lane", None),
+                    "state": "READY", "form": [f.to_dict() for f in loaded.forms.get(spec.bpmn_id, [])],
+                    "assignee": None, "due_at": None, "created_at": now, "ended_at": None, "ended_by": None,
+                })
             elif old == TaskState.READY and task.state & TaskState.FINISHED_MASK:
-                state = "COMPLETED" if task.state == TaskState.COMPLETED else "CANCELLED"
-                s.execute(update(Task).where(Task.id == str(task.id))
-                          .values(state=state, ended_at=now,
-                                  ended_by=actor.name if state == "COMPLETED" else SYSTEM.name))
+                done = task.state == TaskState.COMPLETED
+                ended.append({"tid": str(task.id), "st": "COMPLETED" if done else "CANCELLED", "at": now,
+                              "by": actor.name if done else SYSTEM.name})
+        if new_rows:
+            conn.execute(_INSERT_TASK, new_rows)
+        if ended:
+            conn.execute(_END_TASK, ended)
+        return ready
+
+
+def _instance_view(row: Any, tasks: Any) -> InstanceView:
+    return InstanceView(row.id, row.definition_key, row.definition_version, row.business_key, row.status,
+                        row.version, row.data, row.parent_id, row.link_kind, row.created_at, row.updated_at,
+                        row.ended_at, [TaskView.of(t) for t in tasks])
 
 
 _MISSING = object()

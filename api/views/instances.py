@@ -32,9 +32,10 @@ def start_instance() -> Any:
         422: {content: {application/json: {schema: ErrorSchema}}}
     """
     body = json_body(StartInstanceSchema())
-    view = services().instances.start(body["definition_key"], body["business_key"], body["data"], actor(),
-                                      version=body["version"])
-    return InstanceSchema().dump(view), 201
+    instances = services().instances
+    result = instances.start(body["definition_key"], body["business_key"], body["data"], actor(),
+                             version=body["version"])
+    return InstanceSchema().dump(instances.get(result.instance_id)), 201
 
 
 @bp.get("/instances")
@@ -80,15 +81,17 @@ def send_message(instance_id: int) -> Any:
         409: {description: nothing waits for this message, content: {application/json: {schema: ErrorSchema}}}
     """
     body = json_body(MessageSchema())
-    return InstanceSchema().dump(services().instances.send_message(instance_id, body["name"], body["payload"],
-                                                                   actor()))
+    instances = services().instances
+    instances.send_message(instance_id, body["name"], body["payload"], actor())
+    return InstanceSchema().dump(instances.get(instance_id))
 
 
 def _lifecycle(name: str, summary: str) -> None:
     def view(instance_id: int) -> Any:
         body = json_body(ReasonSchema()) if _has_body() else {"reason": None}
-        command = getattr(services().instances, name)
-        return InstanceSchema().dump(command(instance_id, actor(), body["reason"]))
+        instances = services().instances
+        getattr(instances, name)(instance_id, actor(), body["reason"])
+        return InstanceSchema().dump(instances.get(instance_id))
 
     view.__name__ = f"{name}_instance"
     view.__doc__ = f"""{summary}

@@ -71,4 +71,6 @@ def complete_task(task_id: str) -> Any:
         422: {content: {application/json: {schema: ErrorSchema}}}
     """
     body = json_body(CompleteTaskSchema())
-    return InstanceSchema().dump(services().instances.complete_task(task_id, body["data"], actor()))
+    instances = services().instances
+    result = instances.complete_task(task_id, body["data"], actor())
+    return InstanceSchema().dump(instances.get(result.instance_id))
