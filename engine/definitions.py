@@ -20,6 +20,7 @@ from engine.db import Database
 from engine.errors import Conflict, NotFound
 from engine.forms import FormField, form_of
 from engine.models import ProcessDefinition
+from engine.service_tasks import FUNCTIONS, SERVICES
 from engine.validation import ParsedDefinition, Problem, check, parse_definition
 
 
@@ -60,11 +61,11 @@ class DefinitionService:
         self._lock = threading.Lock()
 
     def validate(self, xml: bytes) -> list[Problem]:
-        return check(xml)
+        return check(xml, functions=FUNCTIONS, topics=SERVICES)
 
     def deploy(self, xml: bytes, actor: str | None) -> tuple[DefinitionInfo, bool]:
         """Validate and store a new version; returns (definition, created)."""
-        parsed = parse_definition(xml)
+        parsed = parse_definition(xml, functions=FUNCTIONS, topics=SERVICES)
         sha = hashlib.sha256(xml).hexdigest()
         try:
             with self.db.write() as s:
@@ -140,7 +141,8 @@ class DefinitionService:
             if row is None:
                 raise NotFound(f"no process definition with id {definition_id}")
             info, xml = DefinitionInfo.of(row), row.bpmn_xml
-        parsed = parse_definition(xml.encode("utf-8"))
+        # validated when deployed; a check added since must not make a stored version unloadable
+        parsed = parse_definition(xml.encode("utf-8"), validate=False)
         loaded = LoadedDefinition(info, parsed, _forms(parsed))
         with self._lock:
             self._cache[definition_id] = loaded

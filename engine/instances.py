@@ -21,17 +21,19 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from engine import history
+from engine import command_context, history
 from engine.actors import SYSTEM, Actor
 from engine.clock import Clock
+from engine.command_context import CommandContext
 from engine.db import Database
 from engine.definitions import DefinitionService, LoadedDefinition
 from engine.errors import Conflict, DataInvalid, EmflowError, Forbidden, NotFound, ProcessError
 from engine.forms import FormField, validate
 from engine.history import PendingEvent, json_safe
-from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task
-from engine.sandbox import make_script_engine
-from engine.spiff_compat import dump_workflow, load_workflow
+from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
+from engine.sandbox import SandboxedEnvironment
+from engine.service_tasks import FUNCTIONS, SERVICES
+from engine.spiff_compat import EmflowScriptEngine, dump_workflow, load_workflow, timer_due
 from engine.workflow_cache import WorkflowCache
 
 RUNNING, SUSPENDED, COMPLETED, CANCELLED = "running", "suspended", "completed", "cancelled"
@@ -114,8 +116,32 @@ _ADVANCE = (update(_I).where(_I.c.id == bindparam("iid"), _I.c.version == bindpa
                     data=bindparam("data", type_=_I.c.data.type), history_seq=bindparam("seq"),
                     history_head=bindparam("head"), updated_at=bindparam("now", type_=_I.c.updated_at.type),
                     ended_at=bindparam("ended", type_=_I.c.ended_at.type)))
+_SET_CHAIN = (update(_I).where(_I.c.id == bindparam("iid"))
+              .values(history_seq=bindparam("seq"), history_head=bindparam("head")))
 _INSERT_HISTORY = insert(_H)
+_INSERT_TIMER = insert(Timer.__table__)
+_MARK_TIMER = update(Timer.__table__).where(
+    Timer.__table__.c.instance_id == bindparam("iid"), Timer.__table__.c.task_id == bindparam("tid"),
+    Timer.__table__.c.fired_at.is_(None), Timer.__table__.c.cancelled_at.is_(None))
 _INSERT_TASK = insert(_T)
+
+
+@dataclass
+class _NewInstance:
+    """A new instance run until it waits, with the linked instances it asked for, before anything is written."""
+
+    definition_id: int
+    definition_key: str
+    business_key: str
+    parent_id: int | None
+    link_kind: str | None
+    loaded: LoadedDefinition
+    workflow: BpmnWorkflow
+    events: list[PendingEvent]
+    status: str
+    children: list[_NewInstance]
+    link_elements: list[str]
+    ready: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -137,7 +163,7 @@ class InstanceService:
         self.definitions = definitions
         self.clock = clock
         self.cache = cache if cache is not None else WorkflowCache()
-        self.script_engine = make_script_engine()
+        self.script_engine = EmflowScriptEngine(SandboxedEnvironment(FUNCTIONS), SERVICES)
 
     # ----------------------------------------------------------------------------------------------- queries
     def get(self, instance_id: int) -> InstanceView:
@@ -212,35 +238,67 @@ class InstanceService:
 
     # ---------------------------------------------------------------------------------------------- commands
     def start(self, definition_key: str, business_key: str, data: dict[str, Any], actor: Actor,
-              version: int | None = None, parent_id: int | None = None,
-              link_kind: str | None = None) -> CommandResult:
+              version: int | None = None) -> CommandResult:
         if not isinstance(data, dict):
             raise DataInvalid({"data": "must be a JSON object"})
+        ctx = CommandContext(now=self.clock.now(), actor=actor, business_key=business_key)
+        prepared = self._prepare_new(definition_key, business_key, data, ctx, version)
+        with self.db.transaction() as conn:
+            instance_id = self._insert_new(conn, prepared, ctx)
+        self.cache.put(instance_id, 1, prepared.workflow)
+        return CommandResult(instance_id, 1, prepared.status, prepared.ready)
+
+    def _prepare_new(self, definition_key: str, business_key: str, data: dict[str, Any], ctx: CommandContext,
+                     version: int | None = None, parent_id: int | None = None,
+                     link_kind: str | None = None) -> _NewInstance:
+        """Run a new instance until it waits, in memory; nothing is written yet."""
         info = self.definitions.get(definition_key, version)
         loaded = self.definitions.load(info.id)
-        now = self.clock.now()
         workflow = BpmnWorkflow(loaded.parsed.spec, loaded.parsed.subprocess_specs, script_engine=self.script_engine)
         workflow.get_tasks(state=TaskState.READY)[0].data.update(json_safe(data))
-        before: dict[UUID, int] = {}
-        self._run_engine(workflow, lambda: None)
+        own = CommandContext(now=ctx.now, actor=ctx.actor, business_key=business_key)
+        with command_context.running(own):
+            self._run_engine(workflow, lambda: None)
         events = [PendingEvent("instance_started", {"definition_key": info.key, "definition_version": info.version,
                                                     "business_key": business_key, "data": data,
                                                     "parent_id": parent_id, "link_kind": link_kind})]
-        events += self._transitions(loaded, workflow, before)
+        events += own.events + self._transitions(loaded, workflow, {})
         status = COMPLETED if workflow.is_completed() else RUNNING
-        with self.db.transaction() as conn:
-            instance_id = conn.execute(insert(_I).values(
-                definition_id=info.id, definition_key=info.key, business_key=business_key, status=status,
-                version=1, snapshot=dump_workflow(workflow), data=_data_of(workflow), parent_id=parent_id,
-                link_kind=link_kind, history_seq=0, history_head=history.GENESIS, started_by=actor.name,
-                created_at=now, updated_at=now, ended_at=now if status == COMPLETED else None,
-            ).returning(_I.c.id)).scalar_one()
-            rows, seq, head = history.build_rows(instance_id, 0, history.GENESIS, now, actor.name, events)
-            conn.execute(update(_I).where(_I.c.id == instance_id).values(history_seq=seq, history_head=head))
-            conn.execute(_INSERT_HISTORY, rows)
-            ready = self._project_tasks(conn, instance_id, loaded, workflow, before, now, actor)
-        self.cache.put(instance_id, 1, workflow)
-        return CommandResult(instance_id, 1, status, ready)
+        children = [self._prepare_new(link.definition_key, business_key, link.data, ctx, link_kind=link.link_kind)
+                    for link in own.links]
+        return _NewInstance(info.id, info.key, business_key, parent_id, link_kind, loaded, workflow, events,
+                            status, children, [link.element_id for link in own.links])
+
+    def _insert_new(self, conn: Connection, new: _NewInstance, ctx: CommandContext,
+                    parent_id: int | None = None) -> int:
+        now, actor = ctx.now, ctx.actor
+        new_id = conn.execute(insert(_I).values(
+            definition_id=new.definition_id, definition_key=new.definition_key, business_key=new.business_key,
+            status=new.status, version=1, snapshot=dump_workflow(new.workflow), data=_data_of(new.workflow),
+            parent_id=parent_id, link_kind=new.link_kind, history_seq=0, history_head=history.GENESIS,
+            started_by=actor.name, created_at=now, updated_at=now, ended_at=now if new.status == COMPLETED else None,
+        ).returning(_I.c.id)).scalar_one()
+        events = new.events + self._insert_children(conn, new.children, new.link_elements, ctx, new_id)
+        if parent_id is not None:
+            events[0].payload["parent_id"] = parent_id
+        rows, seq, head = history.build_rows(new_id, 0, history.GENESIS, now, actor.name, events)
+        conn.execute(update(_I).where(_I.c.id == new_id).values(history_seq=seq, history_head=head))
+        conn.execute(_INSERT_HISTORY, rows)
+        new.ready = self._project_tasks(conn, new_id, new.loaded, new.workflow, {}, now, actor)
+        self._sync_timers(conn, new_id, {}, new.workflow, now)
+        return new_id
+
+    def _insert_children(self, conn: Connection, children: list[_NewInstance], elements: list[str],
+                         ctx: CommandContext, parent_id: int) -> list[PendingEvent]:
+        """Linked instances a command started: written in its transaction, announced in the parent's history."""
+        events = []
+        for child, element in zip(children, elements, strict=True):
+            child_id = self._insert_new(conn, child, ctx, parent_id=parent_id)
+            events.append(PendingEvent("linked_instance_started", {
+                "instance_id": child_id, "definition_key": child.definition_key, "link_kind": child.link_kind,
+            }, element))
+            self.cache.put(child_id, 1, child.workflow)
+        return events
 
     def complete_task(self, task_id: str, data: dict[str, Any], actor: Actor) -> CommandResult:
         with self.db.connect() as conn:
@@ -333,7 +391,7 @@ class InstanceService:
         return load_workflow(snapshot, loaded.parsed.spec, loaded.parsed.subprocess_specs, self.script_engine)
 
     def _execute(self, head: _Head, actor: Actor, apply: Callable[[BpmnWorkflow, LoadedDefinition], _Step],
-                 allow_suspended: bool = False) -> CommandResult:
+                 allow_suspended: bool = False, timer_now: datetime | None = None) -> CommandResult:
         if head.status in (COMPLETED, CANCELLED):
             raise Conflict(f"instance {head.instance_id} is {head.status}", {"status": head.status})
         if head.status == SUSPENDED and not allow_suspended:
@@ -341,9 +399,17 @@ class InstanceService:
         loaded = self.definitions.load(head.definition_id)
         workflow = self._workflow(head, loaded)
         before = _states(workflow)
-        step = apply(workflow, loaded)
-        now = self.clock.now()
-        events = step.events + self._transitions(loaded, workflow, before)
+        timers_before = _timers(workflow)
+        ctx = CommandContext(now=self.clock.now(), actor=actor, timer_now=timer_now, instance_id=head.instance_id)
+        with command_context.running(ctx):
+            step = apply(workflow, loaded)
+        children = []
+        if ctx.links:
+            business_key = self._business_key(head.instance_id)
+            children = [self._prepare_new(link.definition_key, business_key, link.data, ctx,
+                                          link_kind=link.link_kind) for link in ctx.links]
+        now = ctx.now
+        events = step.events + ctx.events + self._transitions(loaded, workflow, before)
         status = step.status or (COMPLETED if workflow.is_completed() else head.status)
         snapshot = dump_workflow(workflow)
         rows, seq, chain_head = history.build_rows(head.instance_id, head.seq, head.head, now, actor.name, events)
@@ -356,10 +422,42 @@ class InstanceService:
             if res.rowcount != 1:
                 raise Conflict(f"instance {head.instance_id} was changed by another command; reload and retry",
                                {"instance_id": head.instance_id})
+            if children:  # their ids are known only now: the announcing events continue the chain
+                more = self._insert_children(conn, children, [link.element_id for link in ctx.links], ctx,
+                                             head.instance_id)
+                extra, seq, chain_head = history.build_rows(head.instance_id, seq, chain_head, now, actor.name, more)
+                rows += extra
+                conn.execute(_SET_CHAIN, {"iid": head.instance_id, "seq": seq, "head": chain_head})
             conn.execute(_INSERT_HISTORY, rows)
             ready = self._project_tasks(conn, head.instance_id, loaded, workflow, before, now, actor)
+            self._sync_timers(conn, head.instance_id, timers_before, workflow, now)
         self.cache.put(head.instance_id, head.version + 1, workflow)
         return CommandResult(head.instance_id, head.version + 1, status, ready)
+
+    def _business_key(self, instance_id: int) -> str:
+        with self.db.connect() as conn:
+            return conn.execute(select(_I.c.business_key).where(_I.c.id == instance_id)).scalar_one()
+
+    def _sync_timers(self, conn: Connection, instance_id: int, before: dict[str, datetime],
+                     workflow: BpmnWorkflow, now: datetime) -> None:
+        """Keep the ``timer`` table equal to the workflow's waiting timers, in the command's transaction."""
+        after = _timers(workflow)
+        added = [{"instance_id": instance_id, "task_id": tid, "element_id": element, "due_at": due,
+                  "fired_at": None, "cancelled_at": None}
+                 for tid, (element, due) in after.items() if tid not in before]
+        if added:
+            conn.execute(_INSERT_TIMER, added)
+        gone = [tid for tid in before if tid not in after]
+        if gone:
+            states = {str(t.id): t.state for t in _all_tasks(workflow)}
+            fired = [{"iid": instance_id, "tid": tid, "at": now} for tid in gone
+                     if states.get(tid, TaskState.CANCELLED) & (TaskState.READY | TaskState.COMPLETED)]
+            cancelled = [{"iid": instance_id, "tid": tid, "at": now} for tid in gone
+                         if not states.get(tid, TaskState.CANCELLED) & (TaskState.READY | TaskState.COMPLETED)]
+            if fired:
+                conn.execute(_MARK_TIMER.values(fired_at=bindparam("at")), fired)
+            if cancelled:
+                conn.execute(_MARK_TIMER.values(cancelled_at=bindparam("at")), cancelled)
 
     def _record_only(self, instance_id: int, actor: Actor, events: list[PendingEvent],
                      extra: Callable[[Connection], None] | None = None, status: str | None = None) -> CommandResult:
@@ -478,6 +576,17 @@ def _all_tasks(workflow: BpmnWorkflow) -> list[Any]:
 
 def _states(workflow: BpmnWorkflow) -> dict[UUID, int]:
     return {t.id: t.state for t in _all_tasks(workflow)}
+
+
+def _timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
+    """Waiting timer tasks: task id -> (element id, due time)."""
+    out = {}
+    for task in _all_tasks(workflow):
+        if task.state == TaskState.WAITING:
+            due = timer_due(task)
+            if due is not None:
+                out[str(task.id)] = (task.task_spec.bpmn_id, due)
+    return out
 
 
 def _data_of(workflow: BpmnWorkflow) -> dict[str, Any]:

@@ -3,6 +3,10 @@
 * Snapshots leave the process spec out: specs are immutable, stored once per definition version and cached, so
   each command only serializes the task tree (the spec is ~70% of SpiffWorkflow's own serialized form).
 * The task iterator's ``max_depth=1000`` default makes long loops vanish (ARCHITECTURE.md); it is lifted once.
+* SpiffWorkflow reads the wall clock in its timer module; it is pointed at the running command's clock so that
+  tests move time, and catch-up after downtime fires timers at their own due times, in due order.
+* ``serviceTask`` with ``camunda:topic`` calls an engine service (SpiffWorkflow's own ServiceTask does nothing
+  and parks the task in STARTED).
 """
 
 from __future__ import annotations
@@ -11,13 +15,21 @@ import json
 from typing import Any
 from uuid import UUID
 
+import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
+from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
+from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.util.task import TaskIterator
+
+from engine import command_context
 
 SNAPSHOT_FORMAT = 1
 
@@ -87,3 +99,96 @@ def lift_iterator_depth_limit(max_depth: int = 10**9) -> None:
 
 
 lift_iterator_depth_limit()
+
+
+# ------------------------------------------------------------------------------------------------------ clock
+_RealDatetime = _timer_module.datetime
+
+
+class _CommandClockDatetime(_RealDatetime):  # type: ignore[misc, valid-type]
+    """``datetime`` as SpiffWorkflow's timer module sees it: the running command's timer clock."""
+
+    @classmethod
+    def now(cls, tz: Any = None) -> Any:
+        ctx = command_context.current()
+        if ctx is None:
+            return _RealDatetime.now(tz)
+        moment = ctx.timer_now or ctx.now
+        return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+
+_timer_module.datetime = _CommandClockDatetime
+
+
+def timer_due(task: Any) -> Any:
+    """When a WAITING timer task fires, from what SpiffWorkflow stored when it first evaluated the timer."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+        CycleTimerEventDefinition,
+        TimerEventDefinition,
+    )
+
+    definition = getattr(task.task_spec, "event_definition", None)
+    if not isinstance(definition, TimerEventDefinition):
+        return None
+    value = task.internal_data.get("event_value")
+    if value is None:
+        return None
+    if isinstance(definition, CycleTimerEventDefinition):
+        return TimerEventDefinition.get_datetime(value["next"])
+    parsed = TimerEventDefinition.parse_time_or_duration(value)
+    return parsed if hasattr(parsed, "tzinfo") else None
+
+
+# ------------------------------------------------------------------------------------------------ service tasks
+class EngineServiceTask(ServiceTask):
+    """A service task that calls the engine service named by its ``camunda:topic``."""
+
+    def __init__(self, wf_spec: Any, bpmn_id: str, topic: str | None = None, **kwargs: Any):
+        super().__init__(wf_spec, bpmn_id, **kwargs)
+        self.topic = topic
+
+    def _run_hook(self, task: Any) -> bool:
+        task.workflow.script_engine.call_service(task, topic=self.topic,
+                                                 properties=dict(getattr(self, "extensions", {}) or {}))
+        return True
+
+
+class _ServiceTaskParser(CamundaTaskParser):
+    def create_task(self) -> EngineServiceTask:
+        topic = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}topic")
+        return self.spec_class(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
+
+
+class EmflowParser(CamundaParser):
+    """CamundaParser whose service tasks call engine services."""
+
+    OVERRIDE_PARSER_CLASSES = {  # noqa: RUF012 - SpiffWorkflow reads this class attribute
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        full_tag("serviceTask"): (_ServiceTaskParser, EngineServiceTask),
+    }
+
+
+class EmflowScriptEngine(PythonScriptEngine):
+    """The sandboxed script engine plus the engine services service tasks call by topic."""
+
+    def __init__(self, environment: Any, services: dict[str, Any]):
+        super().__init__(environment=environment)
+        self.services = services
+
+    def call_service(self, task: Any, topic: str | None = None, properties: dict[str, str] | None = None,
+                     **_: Any) -> None:
+        from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
+
+        handler = self.services.get(topic or "")
+        if handler is None:
+            raise WorkflowTaskException(f"no engine service for topic {topic!r}", task=task)
+        try:
+            handler(task, properties or {})
+        except WorkflowTaskException:
+            raise
+        except Exception as exc:  # a failing service fails its task, with the element named
+            from engine.errors import EmflowError
+
+            if isinstance(exc, EmflowError):
+                raise
+            raise WorkflowTaskException(f"service {topic} failed: {exc}", task=task, exception=exc) from exc

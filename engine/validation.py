@@ -27,15 +27,16 @@ from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
 from engine.errors import DefinitionInvalid
 from engine.forms import FIELD_TYPES
 from engine.sandbox import ALLOWED_FUNCTIONS, ForbiddenExpression, check_expression
+from engine.spiff_compat import EmflowParser
 from engine.xmlsafe import XmlRejected, parse_xml
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+RESERVED_IDS = frozenset({"Start", "End", "Root"})
 _XSD_NS = "http://www.w3.org/2001/XMLSchema"
 
 ERROR, WARNING = "error", "warning"
@@ -68,24 +69,26 @@ class ParsedDefinition:
     warnings: tuple[Problem, ...] = ()
 
 
-def check(xml: bytes, *, include_warnings: bool = False, functions: Iterable[str] = ()) -> list[Problem]:
+def check(xml: bytes, *, include_warnings: bool = False, functions: Iterable[str] = (),
+          topics: Iterable[str] | None = None) -> list[Problem]:
     """All problems that block deploying ``xml`` ([] when it is deployable), sorted by line.
 
     ``include_warnings`` adds the non-blocking ones. ``functions`` names host callables the script engine will
     offer (``make_script_engine(functions=...)``), so diagrams may call them.
     """
-    result = _Validator(xml, frozenset(functions)).run()
+    result = _Validator(xml, frozenset(functions), topics=topics).run()
     return [p for p in result.problems if include_warnings or p.severity == ERROR]
 
 
-def parse_definition(xml: bytes, *, functions: Iterable[str] = (), validate: bool = True) -> ParsedDefinition:
+def parse_definition(xml: bytes, *, functions: Iterable[str] = (), validate: bool = True,
+                     topics: Iterable[str] | None = None) -> ParsedDefinition:
     """Validate and parse; raises DefinitionInvalid(problems) if anything blocks deployment.
 
     ``validate=False`` skips the checks beyond what parsing itself needs (XML safety, one executable process,
     SpiffWorkflow's own parse) — for re-loading definitions that were validated when they were deployed, so
     that a rule added later cannot make a stored version unloadable.
     """
-    result = _Validator(xml, frozenset(functions), full=validate).run()
+    result = _Validator(xml, frozenset(functions), full=validate, topics=topics).run()
     errors = [p for p in result.problems if p.severity == ERROR]
     if errors or result.parsed is None:
         raise DefinitionInvalid(errors or [Problem("parse_error", "the document could not be parsed")])
@@ -194,8 +197,10 @@ class _Result:
 
 
 class _Validator:
-    def __init__(self, xml: bytes, functions: frozenset[str], full: bool = True):
+    def __init__(self, xml: bytes, functions: frozenset[str], full: bool = True,
+                 topics: Iterable[str] | None = None):
         self.xml = xml
+        self.topics = frozenset(topics) if topics is not None else None
         self.functions = functions
         self.callable_names = frozenset(ALLOWED_FUNCTIONS) | functions
         self.full = full
@@ -244,6 +249,7 @@ class _Validator:
             self._check_references(root)
             self._check_code(root)
             self._check_forms(root)
+            self._check_services(root)
             self._check_undefined_names()
         parsed = self._parse_with_spiff(tree, key_process) if key_process is not None else None
         self.problems.sort(key=lambda p: (p.line or 0))
@@ -258,6 +264,10 @@ class _Validator:
             element_id = element.get("id")
             if not element_id:
                 continue
+            if element_id in RESERVED_IDS:
+                self.add("reserved_id", f"id {_quote(element_id)} is reserved: SpiffWorkflow names its own "
+                         f"internal tasks {', '.join(sorted(RESERVED_IDS))}; rename it (e.g. "
+                         f"{element_id}Event_1)", element, element_id)
             if element_id in self.by_id:
                 first = self.by_id[element_id]
                 self.add("duplicate_id", f"id {_quote(element_id)} is used twice (first at line "
@@ -717,11 +727,23 @@ class _Validator:
                      "it, this will fail at run time", element, owner_id, severity=WARNING)
 
     # ---- SpiffWorkflow
+    def _check_services(self, root: etree._Element) -> None:
+        """Service tasks call engine services by ``camunda:topic``; an unknown topic would fail at run time."""
+        for task in root.iter(_q("serviceTask")):
+            topic = task.get(f"{{{CAMUNDA_NS}}}topic")
+            if not topic:
+                self.add("service_topic", "a service task needs camunda:type=\"external\" and a camunda:topic "
+                         "naming the engine service it calls", task)
+            elif self.topics is not None and topic not in self.topics:
+                known = ", ".join(sorted(self.topics)) or "(none)"
+                self.add("service_topic", f"no engine service for topic {_quote(topic)}; known topics: {known}",
+                         task)
+
     def _parse_with_spiff(self, tree: etree._ElementTree,
                           key_process: etree._Element) -> ParsedDefinition | None:
         key = key_process.get("id")
         try:
-            parser = CamundaParser()
+            parser = EmflowParser()
             parser.add_bpmn_xml(tree)
             spec = parser.get_spec(key)
             subprocess_specs = parser.get_subprocess_specs(key)

@@ -1,0 +1,56 @@
+"""What the command being executed knows: its time, its actor, and what diagram code asked for on the way.
+
+SpiffWorkflow calls into emflow from deep inside ``do_engine_steps`` (service tasks, timer checks, expression
+functions). A context variable carries the command's clock and collectors there without globals shared between
+threads, so that service tasks can append history events and request linked instances that the command then
+writes in its own transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from engine.actors import Actor
+from engine.history import PendingEvent
+
+
+@dataclass(frozen=True)
+class LinkRequest:
+    """A diagram asked to start another definition for the same business key."""
+
+    definition_key: str
+    link_kind: str | None
+    data: dict[str, Any]
+    element_id: str
+
+
+@dataclass
+class CommandContext:
+    now: datetime
+    actor: Actor
+    timer_now: datetime | None = None   # the time timers are checked against (a due time while catching up)
+    business_key: str | None = None
+    instance_id: int | None = None
+    events: list[PendingEvent] = field(default_factory=list)
+    links: list[LinkRequest] = field(default_factory=list)
+
+
+_current: ContextVar[CommandContext | None] = ContextVar("emflow_command", default=None)
+
+
+def current() -> CommandContext | None:
+    return _current.get()
+
+
+@contextmanager
+def running(ctx: CommandContext) -> Iterator[CommandContext]:
+    token = _current.set(ctx)
+    try:
+        yield ctx
+    finally:
+        _current.reset(token)
