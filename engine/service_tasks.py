@@ -54,9 +54,8 @@ def incident_facts(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _decide(facts: dict[str, Any]) -> dict[str, Any]:
-    from rules.errors import FactsInvalid
-
     import rules
+    from rules.errors import FactsInvalid
 
     try:
         return rules.decide(facts).to_dict()
