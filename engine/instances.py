@@ -8,9 +8,10 @@ in one transaction guarded by ``WHERE version = :old``, the new snapshot, the ta
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -57,11 +58,13 @@ class TaskView:
     created_at: datetime
     ended_at: datetime | None
     ended_by: str | None
+    overdue: bool = False
 
     @classmethod
-    def of(cls, row: Any) -> TaskView:
+    def of(cls, row: Any, now: datetime | None = None) -> TaskView:
+        overdue = bool(now and row.state == "READY" and row.due_at is not None and row.due_at <= now)
         return cls(row.id, row.instance_id, row.element_id, row.name, row.lane, row.lane_name, row.state,
-                   row.form, row.assignee, row.due_at, row.created_at, row.ended_at, row.ended_by)
+                   row.form, row.assignee, row.due_at, row.created_at, row.ended_at, row.ended_by, overdue)
 
 
 @dataclass(frozen=True)
@@ -164,6 +167,8 @@ class InstanceService:
         self.clock = clock
         self.cache = cache if cache is not None else WorkflowCache()
         self.script_engine = EmflowScriptEngine(SandboxedEnvironment(FUNCTIONS), SERVICES)
+        self.timer_listeners: list[Callable[[datetime], None]] = []  # told after commit of a new timer
+        self._wakeups = threading.local()
 
     # ----------------------------------------------------------------------------------------------- queries
     def get(self, instance_id: int) -> InstanceView:
@@ -173,7 +178,7 @@ class InstanceService:
                 raise NotFound(f"no process instance {instance_id}", {"instance_id": instance_id})
             tasks = conn.execute(select(_T).where(_T.c.instance_id == instance_id, _T.c.state == "READY")
                                  .order_by(_T.c.created_at, _T.c.id)).all()
-        return _instance_view(row, tasks)
+        return _instance_view(row, tasks, self.clock.now())
 
     def list(self, definition_key: str | None = None, status: str | None = None,
              business_key: str | None = None, limit: int = 100, offset: int = 0) -> list[InstanceView]:
@@ -198,7 +203,7 @@ class InstanceService:
             row = conn.execute(select(_T).where(_T.c.id == task_id)).first()
         if row is None:
             raise NotFound(f"no task {task_id}", {"task_id": task_id})
-        return TaskView.of(row)
+        return TaskView.of(row, self.clock.now())
 
     def task_for(self, actor: Actor, task_id: str) -> TaskView:
         """A task as ``actor`` may see it: responders only those of their lanes."""
@@ -208,18 +213,26 @@ class InstanceService:
         return view
 
     def tasks_for(self, actor: Actor, lane: str | None = None, state: str | None = "READY",
-                  instance_id: int | None = None, limit: int = 200, offset: int = 0) -> list[TaskView]:
+                  instance_id: int | None = None, limit: int = 200, offset: int = 0,
+                  overdue: bool | None = None) -> list[TaskView]:
         """Task lists as ``actor`` may see them: a responder asking for another lane is refused, not filtered."""
         lanes: list[str] | None = [lane] if lane else None
         if actor.role == "responder":
             if lane and lane not in actor.lanes:
                 raise Forbidden(f"lane '{lane}' is not one of your lanes", {"lane": lane})
             lanes = [lane] if lane else list(actor.lanes)
-        return self.list_tasks(None if state == "ALL" else state, lanes, instance_id, limit, offset)
+        return self.list_tasks(None if state == "ALL" else state, lanes, instance_id, limit, offset, overdue)
 
     def list_tasks(self, state: str | None = "READY", lanes: list[str] | None = None,
-                   instance_id: int | None = None, limit: int = 200, offset: int = 0) -> list[TaskView]:
+                   instance_id: int | None = None, limit: int = 200, offset: int = 0,
+                   overdue: bool | None = None) -> list[TaskView]:
+        """Tasks, most urgent deadline first (tasks without a deadline last, oldest first)."""
+        now = self.clock.now()
         query = select(_T)
+        if overdue is True:
+            query = query.where(_T.c.state == "READY", _T.c.due_at <= now)
+        elif overdue is False:
+            query = query.where((_T.c.due_at.is_(None)) | (_T.c.due_at > now) | (_T.c.state != "READY"))
         if state:
             query = query.where(_T.c.state == state)
         if lanes is not None:
@@ -227,8 +240,9 @@ class InstanceService:
         if instance_id is not None:
             query = query.where(_T.c.instance_id == instance_id)
         with self.db.connect() as conn:
-            rows = conn.execute(query.order_by(_T.c.created_at, _T.c.id).limit(limit).offset(offset)).all()
-        return [TaskView.of(r) for r in rows]
+            rows = conn.execute(query.order_by(_T.c.due_at.is_(None), _T.c.due_at, _T.c.created_at, _T.c.id)
+                                .limit(limit).offset(offset)).all()
+        return [TaskView.of(r, now) for r in rows]
 
     def history(self, instance_id: int) -> list[dict[str, Any]]:
         self.get(instance_id)
@@ -243,8 +257,10 @@ class InstanceService:
             raise DataInvalid({"data": "must be a JSON object"})
         ctx = CommandContext(now=self.clock.now(), actor=actor, business_key=business_key)
         prepared = self._prepare_new(definition_key, business_key, data, ctx, version)
+        self._pending_wakeups.clear()
         with self.db.transaction() as conn:
             instance_id = self._insert_new(conn, prepared, ctx)
+        self._wake_schedulers()
         self.cache.put(instance_id, 1, prepared.workflow)
         return CommandResult(instance_id, 1, prepared.status, prepared.ready)
 
@@ -366,6 +382,19 @@ class InstanceService:
 
         return self._execute(self._head(instance_id), actor, apply, allow_suspended=True)
 
+    def fire_timer(self, instance_id: int, task_id: str, due_at: datetime) -> CommandResult:
+        """Fire one waiting timer as of its own due time, so that catch-up after downtime keeps due order."""
+
+        def apply(workflow: BpmnWorkflow, loaded: LoadedDefinition) -> _Step:
+            task = workflow.get_task_from_id(UUID(task_id))
+            if task is None or task.state != TaskState.WAITING:
+                raise Conflict(f"timer {task_id} of instance {instance_id} is no longer waiting")
+            self._run_engine(workflow, workflow.refresh_timers)
+            return _Step([])
+
+        return self._execute(self._head(instance_id), SYSTEM, apply,
+                             timer_now=due_at + timedelta(microseconds=1))
+
     def suspend(self, instance_id: int, actor: Actor, reason: str | None = None) -> CommandResult:
         return self._set_status(instance_id, actor, RUNNING, SUSPENDED, "instance_suspended", reason)
 
@@ -409,10 +438,12 @@ class InstanceService:
             children = [self._prepare_new(link.definition_key, business_key, link.data, ctx,
                                           link_kind=link.link_kind) for link in ctx.links]
         now = ctx.now
-        events = step.events + ctx.events + self._transitions(loaded, workflow, before)
+        events = step.events + ctx.events + _fired_timers(workflow, timers_before, now)
+        events += self._transitions(loaded, workflow, before)
         status = step.status or (COMPLETED if workflow.is_completed() else head.status)
         snapshot = dump_workflow(workflow)
         rows, seq, chain_head = history.build_rows(head.instance_id, head.seq, head.head, now, actor.name, events)
+        self._pending_wakeups.clear()
         with self.db.transaction() as conn:
             res = conn.execute(_ADVANCE, {
                 "iid": head.instance_id, "v": head.version, "new_v": head.version + 1, "snapshot": snapshot,
@@ -431,8 +462,22 @@ class InstanceService:
             conn.execute(_INSERT_HISTORY, rows)
             ready = self._project_tasks(conn, head.instance_id, loaded, workflow, before, now, actor)
             self._sync_timers(conn, head.instance_id, timers_before, workflow, now)
+        self._wake_schedulers()
         self.cache.put(head.instance_id, head.version + 1, workflow)
         return CommandResult(head.instance_id, head.version + 1, status, ready)
+
+    @property
+    def _pending_wakeups(self) -> list[datetime]:
+        if not hasattr(self._wakeups, "dues"):
+            self._wakeups.dues = []
+        return self._wakeups.dues
+
+    def _wake_schedulers(self) -> None:
+        """After a commit that added timers: a scheduler asleep until a later time must wake up earlier."""
+        dues, self._wakeups.dues = self._pending_wakeups, []
+        if dues:
+            for listener in self.timer_listeners:
+                listener(min(dues))
 
     def _business_key(self, instance_id: int) -> str:
         with self.db.connect() as conn:
@@ -447,6 +492,10 @@ class InstanceService:
                  for tid, (element, due) in after.items() if tid not in before]
         if added:
             conn.execute(_INSERT_TIMER, added)
+            earliest = min(row["due_at"] for row in added)
+            if conn.dialect.name == "postgresql":  # wakes schedulers in other processes, on commit
+                conn.exec_driver_sql(f"NOTIFY emflow_timers, '{earliest.isoformat()}'")
+            self._pending_wakeups.append(earliest)
         gone = [tid for tid in before if tid not in after]
         if gone:
             states = {str(t.id): t.state for t in _all_tasks(workflow)}
@@ -545,7 +594,8 @@ class InstanceService:
                     "id": str(task.id), "instance_id": instance_id, "element_id": spec.bpmn_id,
                     "name": spec.bpmn_name, "lane": lane, "lane_name": lane_name or getattr(spec, "lane", None),
                     "state": "READY", "form": [f.to_dict() for f in loaded.forms.get(spec.bpmn_id, [])],
-                    "assignee": None, "due_at": None, "created_at": now, "ended_at": None, "ended_by": None,
+                    "assignee": None, "due_at": _deadline_of(task), "created_at": now, "ended_at": None,
+                    "ended_by": None,
                 })
             elif old == TaskState.READY and task.state & TaskState.FINISHED_MASK:
                 done = task.state == TaskState.COMPLETED
@@ -558,10 +608,10 @@ class InstanceService:
         return ready
 
 
-def _instance_view(row: Any, tasks: Any) -> InstanceView:
+def _instance_view(row: Any, tasks: Any, now: datetime | None = None) -> InstanceView:
     return InstanceView(row.id, row.definition_key, row.definition_version, row.business_key, row.status,
                         row.version, row.data, row.parent_id, row.link_kind, row.created_at, row.updated_at,
-                        row.ended_at, [TaskView.of(t) for t in tasks])
+                        row.ended_at, [TaskView.of(t, now) for t in tasks])
 
 
 _MISSING = object()
@@ -576,6 +626,43 @@ def _all_tasks(workflow: BpmnWorkflow) -> list[Any]:
 
 def _states(workflow: BpmnWorkflow) -> dict[UUID, int]:
     return {t.id: t.state for t in _all_tasks(workflow)}
+
+
+def _fired_timers(workflow: BpmnWorkflow, before: dict[str, tuple[str, datetime]],
+                  now: datetime) -> list[PendingEvent]:
+    """A timer that fired is a deadline that passed: history keeps its due time and how late it was noticed."""
+    events = []
+    for task in _all_tasks(workflow):
+        tid = str(task.id)
+        if tid in before and task.state & (TaskState.READY | TaskState.COMPLETED):
+            element, due = before[tid]
+            events.append(PendingEvent("timer_fired", {
+                "due_at": due.isoformat(), "fired_at": now.isoformat(),
+                "late_seconds": round(max(0.0, (now - due).total_seconds()), 3),
+                "attached_to": _attached_element(task),
+            }, element, tid))
+    return events
+
+
+def _attached_element(task: Any) -> str | None:
+    """The BPMN id of the activity a boundary timer is attached to (None for other timers)."""
+    parent = task.parent
+    if parent is None or type(parent.task_spec).__name__ != "BoundaryEventSplit":
+        return None
+    for sibling in parent.children:
+        if sibling is not task and type(sibling.task_spec).__name__ != "BoundaryEvent":
+            return sibling.task_spec.bpmn_id
+    return None
+
+
+def _deadline_of(task: Any) -> datetime | None:
+    """A user task's due time: the earliest timer boundary event attached to it."""
+    parent = task.parent
+    if parent is None or type(parent.task_spec).__name__ != "BoundaryEventSplit":
+        return None
+    dues = [timer_due(s) for s in parent.children if s is not task and s.state == TaskState.WAITING]
+    dues = [d for d in dues if d is not None]
+    return min(dues) if dues else None
 
 
 def _timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:

@@ -130,6 +130,8 @@ class Timer(Base):
     due_at: Mapped[datetime]
     fired_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    locked_by: Mapped[str | None] = mapped_column(String(100))
+    locked_until: Mapped[datetime | None]
 
 
 class HistoryEvent(Base):

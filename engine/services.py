@@ -9,6 +9,7 @@ from engine.clock import Clock, SystemClock
 from engine.db import Database
 from engine.definitions import DefinitionInfo, DefinitionService
 from engine.instances import InstanceService
+from engine.timers import TimerService
 from engine.users import UserService
 from engine.workflow_cache import WorkflowCache
 
@@ -22,6 +23,7 @@ class Services:
     definitions: DefinitionService
     instances: InstanceService
     users: UserService
+    timers: TimerService
 
     def close(self) -> None:
         self.db.dispose()
@@ -33,7 +35,7 @@ def build_services(database_url: str | None = None, clock: Clock | None = None,
     clock = clock or SystemClock()
     definitions = DefinitionService(db, clock)
     instances = InstanceService(db, definitions, clock, WorkflowCache(cache_size))
-    return Services(db, clock, definitions, instances, UserService(db, clock))
+    return Services(db, clock, definitions, instances, UserService(db, clock), TimerService(db, instances, clock))
 
 
 def deploy_paths(services: Services, paths: list[Path], actor: str) -> list[tuple[Path, DefinitionInfo, bool]]:
