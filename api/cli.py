@@ -101,12 +101,36 @@ def users_list() -> None:
 
 
 @main.command()
+def worker() -> None:
+    """Fire due timers (run any number of these against PostgreSQL; each timer fires once)."""
+    import signal
+
+    from engine.timers import Scheduler
+
+    url = _url()
+    upgrade(url)
+    services = build_services(url)
+    scheduler = Scheduler(services.timers)
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.stop())
+    click.echo(f"emflow worker {services.timers.worker} firing timers (database {_safe(url)})")
+    scheduler.start()
+    try:
+        while scheduler.is_alive():
+            scheduler.join(0.5)
+    except KeyboardInterrupt:
+        scheduler.stop()
+        scheduler.join(5)
+    services.close()
+
+
+@main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="gunicorn worker processes")
 @click.option("--threads", default=8, show_default=True, type=int, help="threads per worker")
 @click.option("--no-deploy", is_flag=True, help="do not deploy the bundled processes/ at start")
-def serve(host: str, port: int, workers: int, threads: int, no_deploy: bool) -> None:
+@click.option("--no-scheduler", is_flag=True, help="do not fire timers in the server (run `emflow worker`)")
+def serve(host: str, port: int, workers: int, threads: int, no_deploy: bool, no_scheduler: bool) -> None:
     """Migrate the database, deploy the bundled processes and serve the API with gunicorn."""
     url = _url()
     upgrade(url)
@@ -119,10 +143,10 @@ def serve(host: str, port: int, workers: int, threads: int, no_deploy: bool) -> 
                    "  emflow users add admin --role administrator")
     services.close()
     click.echo(f"emflow listening on http://{host}:{port} (database {_safe(url)})")
-    _gunicorn(host, port, workers, threads, url)
+    _gunicorn(host, port, workers, threads, url, scheduler=not no_scheduler)
 
 
-def _gunicorn(host: str, port: int, workers: int, threads: int, url: str) -> None:
+def _gunicorn(host: str, port: int, workers: int, threads: int, url: str, scheduler: bool) -> None:
     from gunicorn.app.base import BaseApplication
 
     from api import create_app
@@ -137,7 +161,12 @@ def _gunicorn(host: str, port: int, workers: int, threads: int, url: str) -> Non
             self.cfg.set("timeout", 120)
 
         def load(self):  # type: ignore[no-untyped-def]
-            return create_app({"DATABASE_URL": url})
+            app = create_app({"DATABASE_URL": url})
+            if scheduler:  # one per worker process, started after the fork
+                from engine.timers import Scheduler
+
+                Scheduler(app.extensions["emflow"].timers).start()
+            return app
 
     _App().run()
 
