@@ -141,6 +141,7 @@ class Scheduler(threading.Thread):
             self._wake.clear()
         if listener:
             listener.stop()
+            listener.join(2.0)
 
 
 class _PostgresListener(threading.Thread):

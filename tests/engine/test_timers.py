@@ -138,3 +138,30 @@ def test_scheduler_thread_fires_on_time_without_polling(database_url):
         scheduler.stop()
         scheduler.join(5)
         services.close()
+
+
+def test_twenty_working_days_across_national_day_and_an_adjusted_saturday(env):
+    """Signed and issued Friday 2025-09-26: Sunday 28 Sep and Saturday 11 Oct are working days (调休), 1–8 Oct
+    are the National Day holiday, so the 20th working day is Thursday 30 Oct (by weekdays alone: 24 Oct)."""
+    services, clock = env
+    services.definitions.deploy((FIXTURES / "filing_deadline.bpmn").read_bytes(), "test")
+    clock.set(datetime(2025, 9, 26, 2, 0, tzinfo=UTC))
+    started = services.instances.start("filing_deadline", "PLAN-1", {"issued_at": "2025-09-26T10:00:00+08:00"},
+                                       DUTY)
+    [task] = services.instances.list_tasks(instance_id=started.instance_id)
+    assert task.due_at == datetime(2025, 10, 30, 2, 0, tzinfo=UTC)
+    clock.set(datetime(2025, 10, 30, 1, 59, tzinfo=UTC))
+    assert services.timers.run_due() == 0
+    clock.advance(minutes=2)
+    assert services.timers.run_due() == 1
+
+
+def test_a_year_the_calendar_does_not_cover_fails_loudly(env):
+    from engine.errors import ProcessError
+
+    services, clock = env
+    services.definitions.deploy((FIXTURES / "filing_deadline.bpmn").read_bytes(), "test")
+    with pytest.raises(ProcessError) as failure:
+        services.instances.start("filing_deadline", "PLAN-2", {"issued_at": "2099-03-02T10:00:00+08:00"}, DUTY)
+    assert "does not cover 2099" in failure.value.message
+    assert services.instances.list(business_key="PLAN-2") == []
