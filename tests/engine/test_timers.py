@@ -159,7 +159,7 @@ def test_twenty_working_days_across_national_day_and_an_adjusted_saturday(env):
 def test_a_year_the_calendar_does_not_cover_fails_loudly(env):
     from engine.errors import ProcessError
 
-    services, clock = env
+    services, _clock = env
     services.definitions.deploy((FIXTURES / "filing_deadline.bpmn").read_bytes(), "test")
     with pytest.raises(ProcessError) as failure:
         services.instances.start("filing_deadline", "PLAN-2", {"issued_at": "2099-03-02T10:00:00+08:00"}, DUTY)
