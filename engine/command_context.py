@@ -8,6 +8,7 @@ writes in its own transaction.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -31,6 +32,8 @@ class LinkRequest:
 
 @dataclass
 class CommandContext:
+    """``seed`` and ``seq`` make the task ids this command creates a function of the history (for replay)."""
+
     now: datetime
     actor: Actor
     timer_now: datetime | None = None   # the time timers are checked against (a due time while catching up)
@@ -38,6 +41,16 @@ class CommandContext:
     instance_id: int | None = None
     events: list[PendingEvent] = field(default_factory=list)
     links: list[LinkRequest] = field(default_factory=list)
+    seed: str | None = None
+    seq: int = 0
+    _counter: int = 0
+
+    def next_uuid(self) -> uuid.UUID:
+        """Task ids are uuid5(instance seed, command sequence number, n): replaying the history recreates them."""
+        if self.seed is None:
+            return uuid.uuid4()
+        self._counter += 1
+        return uuid.uuid5(uuid.NAMESPACE_URL, f"emflow:{self.seed}:{self.seq}:{self._counter}")
 
 
 _current: ContextVar[CommandContext | None] = ContextVar("emflow_command", default=None)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -106,7 +106,7 @@ _I = ProcessInstance.__table__
 _T = Task.__table__
 _H = HistoryEvent.__table__
 _D = ProcessDefinition.__table__
-_HEAD = (_I.c.version, _I.c.status, _I.c.history_seq, _I.c.history_head, _I.c.definition_id)
+_HEAD = (_I.c.version, _I.c.status, _I.c.history_seq, _I.c.history_head, _I.c.definition_id, _I.c.seed)
 _END_TASK = (update(_T).where(_T.c.id == bindparam("tid"))
              .values(state=bindparam("st"), ended_at=bindparam("at"), ended_by=bindparam("by")))
 # Statements of the hot path are built once; only their parameters change from command to command.
@@ -144,6 +144,7 @@ class _NewInstance:
     status: str
     children: list[_NewInstance]
     link_elements: list[str]
+    seed: str
     ready: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -157,6 +158,7 @@ class _Head:
     seq: int
     head: str
     definition_id: int
+    seed: str | None
 
 
 class InstanceService:
@@ -266,24 +268,26 @@ class InstanceService:
 
     def _prepare_new(self, definition_key: str, business_key: str, data: dict[str, Any], ctx: CommandContext,
                      version: int | None = None, parent_id: int | None = None,
-                     link_kind: str | None = None) -> _NewInstance:
+                     link_kind: str | None = None, seed: str | None = None) -> _NewInstance:
         """Run a new instance until it waits, in memory; nothing is written yet."""
         info = self.definitions.get(definition_key, version)
         loaded = self.definitions.load(info.id)
-        workflow = BpmnWorkflow(loaded.parsed.spec, loaded.parsed.subprocess_specs, script_engine=self.script_engine)
-        workflow.get_tasks(state=TaskState.READY)[0].data.update(json_safe(data))
-        own = CommandContext(now=ctx.now, actor=ctx.actor, business_key=business_key)
+        seed = seed or uuid4().hex
+        own = CommandContext(now=ctx.now, actor=ctx.actor, business_key=business_key, seed=seed, seq=1)
         with command_context.running(own):
+            workflow = BpmnWorkflow(loaded.parsed.spec, loaded.parsed.subprocess_specs,
+                                    script_engine=self.script_engine)
+            workflow.get_tasks(state=TaskState.READY)[0].data.update(json_safe(data))
             self._run_engine(workflow, lambda: None)
         events = [PendingEvent("instance_started", {"definition_key": info.key, "definition_version": info.version,
-                                                    "business_key": business_key, "data": data,
+                                                    "business_key": business_key, "data": data, "seed": seed,
                                                     "parent_id": parent_id, "link_kind": link_kind})]
         events += own.events + self._transitions(loaded, workflow, {})
         status = COMPLETED if workflow.is_completed() else RUNNING
         children = [self._prepare_new(link.definition_key, business_key, link.data, ctx, link_kind=link.link_kind)
                     for link in own.links]
         return _NewInstance(info.id, info.key, business_key, parent_id, link_kind, loaded, workflow, events,
-                            status, children, [link.element_id for link in own.links])
+                            status, children, [link.element_id for link in own.links], seed)
 
     def _insert_new(self, conn: Connection, new: _NewInstance, ctx: CommandContext,
                     parent_id: int | None = None) -> int:
@@ -291,7 +295,7 @@ class InstanceService:
         new_id = conn.execute(insert(_I).values(
             definition_id=new.definition_id, definition_key=new.definition_key, business_key=new.business_key,
             status=new.status, version=1, snapshot=dump_workflow(new.workflow), data=_data_of(new.workflow),
-            parent_id=parent_id, link_kind=new.link_kind, history_seq=0, history_head=history.GENESIS,
+            parent_id=parent_id, link_kind=new.link_kind, history_seq=0, history_head=history.GENESIS, seed=new.seed,
             started_by=actor.name, created_at=now, updated_at=now, ended_at=now if new.status == COMPLETED else None,
         ).returning(_I.c.id)).scalar_one()
         events = new.events + self._insert_children(conn, new.children, new.link_elements, ctx, new_id)
@@ -337,7 +341,8 @@ class InstanceService:
             self._run_engine(workflow, task.run)
             return _Step([PendingEvent("task_completed", {"data": clean}, task.task_spec.bpmn_id, task_id)])
 
-        head = _Head(row.instance_id, row.version, row.status, row.history_seq, row.history_head, row.definition_id)
+        head = _Head(row.instance_id, row.version, row.status, row.history_seq, row.history_head, row.definition_id,
+                     row.seed)
         return self._execute(head, actor, apply)
 
     def claim_task(self, task_id: str, actor: Actor) -> TaskView:
@@ -390,7 +395,7 @@ class InstanceService:
             if task is None or task.state != TaskState.WAITING:
                 raise Conflict(f"timer {task_id} of instance {instance_id} is no longer waiting")
             self._run_engine(workflow, workflow.refresh_timers)
-            return _Step([])
+            return _Step([PendingEvent("timer_due", {"due_at": due_at.isoformat()}, task.task_spec.bpmn_id, task_id)])
 
         return self._execute(self._head(instance_id), SYSTEM, apply,
                              timer_now=due_at + timedelta(microseconds=1))
@@ -407,7 +412,8 @@ class InstanceService:
             row = conn.execute(_SELECT_HEAD, {"iid": instance_id}).first()
         if row is None:
             raise NotFound(f"no process instance {instance_id}", {"instance_id": instance_id})
-        return _Head(instance_id, row.version, row.status, row.history_seq, row.history_head, row.definition_id)
+        return _Head(instance_id, row.version, row.status, row.history_seq, row.history_head, row.definition_id,
+                     row.seed)
 
     def _workflow(self, head: _Head, loaded: LoadedDefinition) -> BpmnWorkflow:
         workflow = self.cache.take(head.instance_id, head.version)
@@ -429,7 +435,8 @@ class InstanceService:
         workflow = self._workflow(head, loaded)
         before = _states(workflow)
         timers_before = _timers(workflow)
-        ctx = CommandContext(now=self.clock.now(), actor=actor, timer_now=timer_now, instance_id=head.instance_id)
+        ctx = CommandContext(now=self.clock.now(), actor=actor, timer_now=timer_now, instance_id=head.instance_id,
+                             seed=head.seed, seq=head.seq + 1)
         with command_context.running(ctx):
             step = apply(workflow, loaded)
         children = []

@@ -87,6 +87,7 @@ class ProcessInstance(Base):
     link_kind: Mapped[str | None] = mapped_column(String(100))
     history_seq: Mapped[int]
     history_head: Mapped[str] = mapped_column(String(64))
+    seed: Mapped[str | None] = mapped_column(String(32))
     started_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

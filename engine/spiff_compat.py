@@ -12,8 +12,10 @@
 from __future__ import annotations
 
 import json
+import time as _time
 from typing import Any
 from uuid import UUID
+from uuid import uuid4 as _uuid4
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 from SpiffWorkflow.bpmn.parser.BpmnParser import full_tag
@@ -137,6 +139,28 @@ def timer_due(task: Any) -> Any:
         return TimerEventDefinition.get_datetime(value["next"])
     parsed = TimerEventDefinition.parse_time_or_duration(value)
     return parsed if hasattr(parsed, "tzinfo") else None
+
+
+# --------------------------------------------------------------------------------------- ids and task times
+import SpiffWorkflow.task as _task_module  # noqa: E402 - patched below, with the timer clock above
+
+
+def _command_uuid4() -> Any:
+    ctx = command_context.current()
+    return ctx.next_uuid() if ctx is not None else _uuid4()
+
+
+class _CommandTime:
+    """``time`` as SpiffWorkflow.task sees it (only ``time()`` is used, for ``last_state_change``)."""
+
+    @staticmethod
+    def time() -> float:
+        ctx = command_context.current()
+        return ctx.now.timestamp() if ctx is not None else _time.time()
+
+
+_task_module.uuid4 = _command_uuid4
+_task_module.time = _CommandTime
 
 
 # ------------------------------------------------------------------------------------------------ service tasks
