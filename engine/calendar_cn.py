@@ -50,7 +50,10 @@ def is_working_day(day: date) -> bool:
 
 
 def add_working_days(start: str, days: int) -> str:
-    """The same time of day ``days`` working days later (the start day itself is not counted)."""
+    """The same time of day ``days`` working days later (the start day itself is not counted).
+
+    A date without a time ("2025-09-26") means the whole day: the deadline is the end of the last working day.
+    """
     if isinstance(days, bool) or not isinstance(days, int) or days < 0:
         raise ValueError("the number of working days must be a non-negative integer")
     moment = parse_instant(start).astimezone(CST)
@@ -60,4 +63,10 @@ def add_working_days(start: str, days: int) -> str:
         day += timedelta(days=1)
         if is_working_day(day):
             remaining -= 1
+    if isinstance(start, str) and len(start.strip()) == 10:
+        return datetime.combine(day + timedelta(days=1), datetime.min.time(), CST).isoformat()
     return datetime.combine(day, moment.timetz()).isoformat()
+
+
+def minutes_between(start: str, end: str) -> float:
+    return (parse_instant(end) - parse_instant(start)).total_seconds() / 60

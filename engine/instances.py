@@ -34,7 +34,7 @@ from engine.history import PendingEvent, json_safe
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
 from engine.sandbox import SandboxedEnvironment
 from engine.service_tasks import FUNCTIONS, SERVICES
-from engine.spiff_compat import EmflowScriptEngine, dump_workflow, load_workflow, timer_due
+from engine.spiff_compat import EmflowScriptEngine, dump_workflow, load_workflow, prune_finished, timer_due
 from engine.workflow_cache import WorkflowCache
 
 RUNNING, SUSPENDED, COMPLETED, CANCELLED = "running", "suspended", "completed", "cancelled"
@@ -146,6 +146,20 @@ class _NewInstance:
     link_elements: list[str]
     seed: str
     ready: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class _TaskChanges:
+    new_rows: list[dict[str, Any]]
+    ended: list[dict[str, Any]]
+    ready: list[tuple[str, str]]
+
+
+@dataclass
+class _TimerChanges:
+    added: list[dict[str, Any]]
+    fired: list[dict[str, Any]]
+    cancelled: list[dict[str, Any]]
 
 
 @dataclass
@@ -304,8 +318,11 @@ class InstanceService:
         rows, seq, head = history.build_rows(new_id, 0, history.GENESIS, now, actor.name, events)
         conn.execute(update(_I).where(_I.c.id == new_id).values(history_seq=seq, history_head=head))
         conn.execute(_INSERT_HISTORY, rows)
-        new.ready = self._project_tasks(conn, new_id, new.loaded, new.workflow, {}, now, actor)
-        self._sync_timers(conn, new_id, {}, new.workflow, now)
+        tasks = self._task_changes(new_id, new.loaded, new.workflow, {}, now, actor)
+        timers = self._timer_changes(new_id, {}, new.workflow, now)
+        self._write_tasks(conn, tasks)
+        self._write_timers(conn, timers)
+        new.ready = tasks.ready
         return new_id
 
     def _insert_children(self, conn: Connection, children: list[_NewInstance], elements: list[str],
@@ -448,6 +465,9 @@ class InstanceService:
         events = step.events + ctx.events + _fired_timers(workflow, timers_before, now)
         events += self._transitions(loaded, workflow, before)
         status = step.status or (COMPLETED if workflow.is_completed() else head.status)
+        tasks = self._task_changes(head.instance_id, loaded, workflow, before, now, actor)
+        timers = self._timer_changes(head.instance_id, timers_before, workflow, now)
+        prune_finished(workflow)
         snapshot = dump_workflow(workflow)
         rows, seq, chain_head = history.build_rows(head.instance_id, head.seq, head.head, now, actor.name, events)
         self._pending_wakeups.clear()
@@ -467,11 +487,11 @@ class InstanceService:
                 rows += extra
                 conn.execute(_SET_CHAIN, {"iid": head.instance_id, "seq": seq, "head": chain_head})
             conn.execute(_INSERT_HISTORY, rows)
-            ready = self._project_tasks(conn, head.instance_id, loaded, workflow, before, now, actor)
-            self._sync_timers(conn, head.instance_id, timers_before, workflow, now)
+            self._write_tasks(conn, tasks)
+            self._write_timers(conn, timers)
         self._wake_schedulers()
         self.cache.put(head.instance_id, head.version + 1, workflow)
-        return CommandResult(head.instance_id, head.version + 1, status, ready)
+        return CommandResult(head.instance_id, head.version + 1, status, tasks.ready)
 
     @property
     def _pending_wakeups(self) -> list[datetime]:
@@ -490,30 +510,34 @@ class InstanceService:
         with self.db.connect() as conn:
             return conn.execute(select(_I.c.business_key).where(_I.c.id == instance_id)).scalar_one()
 
-    def _sync_timers(self, conn: Connection, instance_id: int, before: dict[str, datetime],
-                     workflow: BpmnWorkflow, now: datetime) -> None:
-        """Keep the ``timer`` table equal to the workflow's waiting timers, in the command's transaction."""
+    @staticmethod
+    def _timer_changes(instance_id: int, before: dict[str, tuple[str, datetime]], workflow: BpmnWorkflow,
+                       now: datetime) -> _TimerChanges:
+        """How the ``timer`` table must change so that it equals the workflow's waiting timers."""
         after = _timers(workflow)
         added = [{"instance_id": instance_id, "task_id": tid, "element_id": element, "due_at": due,
                   "fired_at": None, "cancelled_at": None}
                  for tid, (element, due) in after.items() if tid not in before]
-        if added:
-            conn.execute(_INSERT_TIMER, added)
-            earliest = min(row["due_at"] for row in added)
-            if conn.dialect.name == "postgresql":  # wakes schedulers in other processes, on commit
-                conn.exec_driver_sql(f"NOTIFY emflow_timers, '{earliest.isoformat()}'")
-            self._pending_wakeups.append(earliest)
+        fired, cancelled = [], []
         gone = [tid for tid in before if tid not in after]
         if gone:
             states = {str(t.id): t.state for t in _all_tasks(workflow)}
-            fired = [{"iid": instance_id, "tid": tid, "at": now} for tid in gone
-                     if states.get(tid, TaskState.CANCELLED) & (TaskState.READY | TaskState.COMPLETED)]
-            cancelled = [{"iid": instance_id, "tid": tid, "at": now} for tid in gone
-                         if not states.get(tid, TaskState.CANCELLED) & (TaskState.READY | TaskState.COMPLETED)]
-            if fired:
-                conn.execute(_MARK_TIMER.values(fired_at=bindparam("at")), fired)
-            if cancelled:
-                conn.execute(_MARK_TIMER.values(cancelled_at=bindparam("at")), cancelled)
+            for tid in gone:
+                did_fire = states.get(tid, TaskState.CANCELLED) & (TaskState.READY | TaskState.COMPLETED)
+                (fired if did_fire else cancelled).append({"iid": instance_id, "tid": tid, "at": now})
+        return _TimerChanges(added, fired, cancelled)
+
+    def _write_timers(self, conn: Connection, changes: _TimerChanges) -> None:
+        if changes.added:
+            conn.execute(_INSERT_TIMER, changes.added)
+            earliest = min(row["due_at"] for row in changes.added)
+            if conn.dialect.name == "postgresql":  # wakes schedulers in other processes, on commit
+                conn.exec_driver_sql(f"NOTIFY emflow_timers, '{earliest.isoformat()}'")
+            self._pending_wakeups.append(earliest)
+        if changes.fired:
+            conn.execute(_MARK_TIMER.values(fired_at=bindparam("at")), changes.fired)
+        if changes.cancelled:
+            conn.execute(_MARK_TIMER.values(cancelled_at=bindparam("at")), changes.cancelled)
 
     def _record_only(self, instance_id: int, actor: Actor, events: list[PendingEvent],
                      extra: Callable[[Connection], None] | None = None, status: str | None = None) -> CommandResult:
@@ -582,22 +606,23 @@ class InstanceService:
             events.append(PendingEvent("task_state", payload, spec.bpmn_id, str(task.id)))
         return events
 
-    def _project_tasks(self, conn: Connection, instance_id: int, loaded: LoadedDefinition, workflow: BpmnWorkflow,
-                       before: dict[UUID, int], now: datetime, actor: Actor) -> list[tuple[str, str]]:
-        """Write task rows for user tasks that became READY or left READY; return the READY ones."""
-        new_rows, ended, ready = [], [], []
+    @staticmethod
+    def _task_changes(instance_id: int, loaded: LoadedDefinition, workflow: BpmnWorkflow,
+                      before: dict[UUID, int], now: datetime, actor: Actor) -> _TaskChanges:
+        """Task rows for user tasks that became READY or left READY, and the READY ones."""
+        changes = _TaskChanges([], [], [])
         for task in _all_tasks(workflow):
             spec = task.task_spec
             if not getattr(spec, "manual", False):
                 continue
             if task.state == TaskState.READY:
-                ready.append((str(task.id), spec.bpmn_id))
+                changes.ready.append((str(task.id), spec.bpmn_id))
             old = before.get(task.id)
             if old == task.state:
                 continue
             if task.state == TaskState.READY:
                 lane, lane_name = loaded.lane_of(spec.bpmn_id)
-                new_rows.append({
+                changes.new_rows.append({
                     "id": str(task.id), "instance_id": instance_id, "element_id": spec.bpmn_id,
                     "name": spec.bpmn_name, "lane": lane, "lane_name": lane_name or getattr(spec, "lane", None),
                     "state": "READY", "form": [f.to_dict() for f in loaded.forms.get(spec.bpmn_id, [])],
@@ -606,13 +631,16 @@ class InstanceService:
                 })
             elif old == TaskState.READY and task.state & TaskState.FINISHED_MASK:
                 done = task.state == TaskState.COMPLETED
-                ended.append({"tid": str(task.id), "st": "COMPLETED" if done else "CANCELLED", "at": now,
-                              "by": actor.name if done else SYSTEM.name})
-        if new_rows:
-            conn.execute(_INSERT_TASK, new_rows)
-        if ended:
-            conn.execute(_END_TASK, ended)
-        return ready
+                changes.ended.append({"tid": str(task.id), "st": "COMPLETED" if done else "CANCELLED", "at": now,
+                                      "by": actor.name if done else SYSTEM.name})
+        return changes
+
+    @staticmethod
+    def _write_tasks(conn: Connection, changes: _TaskChanges) -> None:
+        if changes.new_rows:
+            conn.execute(_INSERT_TASK, changes.new_rows)
+        if changes.ended:
+            conn.execute(_END_TASK, changes.ended)
 
 
 def _instance_view(row: Any, tasks: Any, now: datetime | None = None) -> InstanceView:

@@ -140,5 +140,6 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
     "add_minutes": calendar_cn.add_minutes,
     "add_days": calendar_cn.add_days,
     "add_working_days": calendar_cn.add_working_days,
+    "minutes_between": calendar_cn.minutes_between,
     "now_iso": now_iso,
 }

@@ -29,7 +29,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CAMUNDA_MODEL_NS, CamundaTaskParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
-from SpiffWorkflow.util.task import TaskIterator
+from SpiffWorkflow.util.task import TaskIterator, TaskState
 
 from engine import command_context
 
@@ -216,3 +216,59 @@ class EmflowScriptEngine(PythonScriptEngine):
             if isinstance(exc, EmflowError):
                 raise
             raise WorkflowTaskException(f"service {topic} failed: {exc}", task=task, exception=exc) from exc
+
+
+# --------------------------------------------------------------------------------------------- live snapshot
+PRUNE_THRESHOLD = 0  # prune on every command: the snapshot always holds live state only
+
+
+def prune_finished(workflow: BpmnWorkflow, threshold: int = PRUNE_THRESHOLD) -> int:
+    """Drop finished tasks no unfinished task descends from; returns how many were dropped.
+
+    SpiffWorkflow keeps every task ever created, so a loop makes the tree (and every command's cost) grow without
+    bound. Everything above the lowest finished common ancestor of the unfinished tasks — and every finished branch
+    hanging off it — can no longer influence the run: joins wait in unfinished tasks below their split, and the history
+    table already holds what the dropped tasks did. The ancestor becomes the new root, keeping its full data.
+    """
+    if len(workflow.tasks) < threshold:
+        return 0
+    unfinished = [t for t in workflow.tasks.values() if not t.state & TaskState.FINISHED_MASK]
+    if not unfinished:
+        return 0
+    common: list[Any] | None = None
+    for task in unfinished:
+        chain = []
+        node = task
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        chain.reverse()
+        if common is None:
+            common = chain
+        else:
+            n = 0
+            while n < len(common) and n < len(chain) and common[n] is chain[n]:
+                n += 1
+            common = common[:n]
+    if not common:
+        return 0
+    root = common[-1]
+    while root is not None and not root.state & TaskState.FINISHED_MASK:
+        root = root.parent  # tasks inherit data from their parent when they run: the root must be finished
+    if root is None or root is workflow.task_tree:
+        return 0
+    keep = {}
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        keep[node.id] = node
+        stack.extend(node.children)
+    dropped = len(workflow.tasks) - len(keep)
+    data = dict(root.data)
+    root._parent = None
+    root.data = data
+    workflow.tasks = keep
+    workflow.task_tree = root
+    if workflow.last_task is not None and workflow.last_task.id not in keep:
+        workflow.last_task = root
+    return dropped

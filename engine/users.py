@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,17 @@ class UserInfo:
     role: str
     lanes: list[str]
     created_at: datetime
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_AUDIT_TEXT_LENGTH = 200  # audit_log.actor and audit_log.action are VARCHAR(200)
+
+
+def _storable(text: str | None) -> str | None:
+    if text is None:
+        return None
+    text = _CONTROL.sub(lambda m: f"%{ord(m.group()):02X}", text)
+    return text if len(text) <= _AUDIT_TEXT_LENGTH else text[: _AUDIT_TEXT_LENGTH - 1] + "…"
 
 
 def hash_token(token: str) -> str:
@@ -87,9 +99,14 @@ class UserService:
                     for r in s.scalars(select(User).order_by(User.id))]
 
     def audit(self, actor: str | None, action: str, outcome: str, detail: dict[str, Any]) -> None:
+        """Record an action; ``action`` often holds a caller's URL path, so it is made storable first.
+
+        Control characters are percent-encoded again (PostgreSQL refuses NUL) and the text is cut to its
+        VARCHAR(200) column: a longer path must not turn a refusal into a 500 and lose the audit entry.
+        """
         with self.db.write() as s:
-            s.add(AuditEntry(at=self.clock.now(), actor=actor, action=action, outcome=outcome,
-                             detail=json_safe(detail)))
+            s.add(AuditEntry(at=self.clock.now(), actor=_storable(actor), action=_storable(action) or "",
+                             outcome=outcome, detail=json_safe(detail)))
 
     def audit_log(self, limit: int = 200) -> list[dict[str, Any]]:
         with self.db.read() as s:

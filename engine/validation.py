@@ -262,8 +262,8 @@ class _Validator:
     def _index(self, root: etree._Element) -> None:
         for element in root.iter(etree.Element):
             element_id = element.get("id")
-            if not element_id:
-                continue
+            if not element_id or etree.QName(element).namespace == CAMUNDA_NS:
+                continue  # camunda:formField / camunda:value ids name data, and repeat across forms by design
             if element_id in RESERVED_IDS:
                 self.add("reserved_id", f"id {_quote(element_id)} is reserved: SpiffWorkflow names its own "
                          f"internal tasks {', '.join(sorted(RESERVED_IDS))}; rename it (e.g. "

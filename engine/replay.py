@@ -1,0 +1,729 @@
+"""Replay: re-execute an instance's recorded commands and check that they reproduce what was recorded.
+
+History is the truth and replay is a test (STYLE.md). The commands of a history (``instance_started``,
+``task_completed``, ``message_received``, ``timer_due``, ``instance_cancelled``; ``instance_suspended``,
+``instance_resumed`` and ``task_claimed`` change only status and assignee) are executed again against the
+definition version named in ``instance_started``, each with its event's time as the clock, a timer at its own
+due time, and the instance's seed and the command's sequence number, so that task ids come out the same. What a
+command caused (``task_state``, ``timer_fired``, ``escalation_*``, ``linked_instance_started``) is computed again
+and compared, event by event, with what was recorded. The first difference is reported with the seq of the event,
+never smoothed over; at the end of the history the stored snapshot, status, data, task rows and timer rows must be
+what replay produced.
+
+Nothing is written. A ``process.start`` service task only asks for a linked instance (the command would start it
+in its transaction); here the instance it started is looked up and compared with what was asked instead.
+
+Rule decisions come from the recorded ruleset version, not from whatever rules are deployed today: replay hands
+the escalation services the decisions that history recorded (``RecordedDecisions``, set as
+``CommandContext.decisions``), after checking that the facts they were made on are the facts replay computed.
+Until ``engine.service_tasks`` consults that hook, the services re-evaluate and replay compares the new decision
+with the recorded one — a ruleset that would now decide differently shows as a divergence at that event.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import deque
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+
+from engine import command_context
+from engine import instances as _engine
+from engine.actors import Actor
+from engine.audit import StoredEvent
+from engine.command_context import CommandContext
+from engine.definitions import LoadedDefinition
+from engine.errors import Conflict, DataInvalid, EmflowError, NotFound
+from engine.history import PendingEvent, json_safe
+from engine.instances import (
+    CANCELLED,
+    COMPLETED,
+    RUNNING,
+    SUSPENDED,
+    InstanceService,
+    _all_tasks,
+    _data_of,
+    _deadline_of,
+    _fired_timers,
+    _states,
+    _timers,
+)
+from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
+from engine.spiff_compat import dump_workflow
+
+STARTED, COMPLETED_TASK, MESSAGE, TIMER_DUE = "instance_started", "task_completed", "message_received", "timer_due"
+CANCEL, SUSPEND, RESUME, CLAIM = "instance_cancelled", "instance_suspended", "instance_resumed", "task_claimed"
+COMMAND_KINDS = frozenset({STARTED, COMPLETED_TASK, MESSAGE, TIMER_DUE, CANCEL, SUSPEND, RESUME, CLAIM})
+CONSEQUENCE_KINDS = frozenset({"task_state", "timer_fired", "escalation_evaluated", "escalation_reevaluated",
+                               "linked_instance_started"})
+ESCALATION_KINDS = ("escalation_evaluated", "escalation_reevaluated")
+DIVERGENCE_KINDS = ("missing_event", "unexpected_event", "event_mismatch", "command_failed", "unknown_event",
+                    "definition", "linked_instance", "decision", "snapshot", "status", "data", "task_rows",
+                    "timer_rows")
+
+_H = HistoryEvent.__table__
+_I = ProcessInstance.__table__
+_D = ProcessDefinition.__table__
+_T = Task.__table__
+_TM = Timer.__table__
+_EVENT_COLUMNS = (_H.c.seq, _H.c.at, _H.c.actor, _H.c.kind, _H.c.element_id, _H.c.task_id, _H.c.payload,
+                  _H.c.prev_hash, _H.c.hash)
+_ONE_MICROSECOND = timedelta(microseconds=1)
+_PRUNE = getattr(_engine, "prune_finished", None)
+"""Replay prunes finished tasks exactly when the engine's commands do (the snapshot must come out the same)."""
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where replay and history part: the first event that differs, and both sides of the difference."""
+
+    seq: int
+    kind: str
+    message: str
+    recorded: Any = None
+    replayed: Any = None
+
+
+class ReplayDiverged(Conflict):
+    """History that cannot be re-executed up to the asked event: the state there is not known."""
+
+    code = "replay_diverged"
+
+    def __init__(self, instance_id: int, divergence: Divergence):
+        super().__init__(f"replay of instance {instance_id} diverges from its history at seq {divergence.seq}: "
+                         f"{divergence.message}", json_safe(dataclasses.asdict(divergence)))
+        self.divergence = divergence
+
+
+class _Diverged(Exception):
+    """Stops the run at the first divergence (raised from deep inside a command, too)."""
+
+    def __init__(self, divergence: Divergence):
+        super().__init__(divergence.message)
+        self.divergence = divergence
+
+
+@dataclass(frozen=True)
+class ReplayTask:
+    id: str
+    element_id: str
+    name: str | None
+    lane: str | None
+    lane_name: str | None
+    assignee: str | None
+    due_at: datetime | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class LinkedInstance:
+    instance_id: int
+    definition_key: str
+    link_kind: str | None
+    element_id: str | None
+    seq: int
+
+
+@dataclass(frozen=True)
+class ReplayState:
+    """The instance as it stood after event ``seq``: what ``GET /instances/<id>`` showed at that moment."""
+
+    instance_id: int
+    definition_key: str
+    definition_version: int
+    business_key: str
+    seq: int  # the last event of the command that ``to`` falls in: its events were committed together
+    at: datetime
+    status: str
+    data: dict[str, Any]
+    ready_tasks: list[ReplayTask]
+    escalation: dict[str, Any] | None
+    escalation_pending: dict[str, Any] | None
+    linked_instances: list[LinkedInstance]
+
+
+@dataclass(frozen=True)
+class ReplayResult:
+    instance_id: int
+    to: int  # the event asked for
+    last_seq: int  # the last event of the history
+    commands: int  # commands re-executed
+    state: ReplayState | None  # None when the history could not be re-executed up to ``to``
+    divergence: Divergence | None
+    decisions: str  # "recorded" (taken from history) or "re-evaluated" (compared with history)
+
+    @property
+    def consistent(self) -> bool:
+        return self.divergence is None
+
+    @property
+    def checked_end(self) -> bool:
+        """Whether the stored end state (snapshot, status, projections) was compared too."""
+        return self.to == self.last_seq
+
+
+def decisions_from_history() -> bool:
+    """True once ``CommandContext`` carries the ``decisions`` hook (and the services consult it)."""
+    return any(f.name == "decisions" for f in dataclasses.fields(CommandContext))
+
+
+class RecordedDecisions:
+    """Hands the escalation services of one command the decisions that history recorded, in recorded order.
+
+    The decision is only valid for the facts it was made on: facts that differ from the recorded ones are a
+    divergence at that event, as is a service call that history does not know about.
+    """
+
+    def __init__(self, events: Sequence[StoredEvent]):
+        self._events = deque(e for e in events if e.kind in ESCALATION_KINDS)
+
+    def __call__(self, facts: Mapping[str, Any]) -> dict[str, Any]:
+        if not self._events:
+            raise _Diverged(Divergence(0, "decision", "replay asked the rules for a decision that the history "
+                                       "does not record", None, json_safe(dict(facts))))
+        event = self._events.popleft()
+        if event.payload.get("facts") != json_safe(dict(facts)):
+            raise _Diverged(Divergence(event.seq, "decision", f"the facts given to the rules at "
+                                       f"{event.element_id} differ from the recorded ones",
+                                       event.payload.get("facts"), json_safe(dict(facts))))
+        decision = event.payload.get("decision" if event.kind == "escalation_evaluated" else "new")
+        return json_safe(decision)
+
+
+@dataclass
+class _Record:
+    """What the database holds for one instance."""
+
+    instance_id: int
+    definition_id: int
+    definition_key: str
+    definition_version: int
+    business_key: str
+    status: str
+    snapshot: str
+    data: dict[str, Any]
+    seed: str | None
+    events: list[StoredEvent]
+
+
+class Replayer:
+    """Re-executes histories with the engine's own script engine and definitions; reads only."""
+
+    def __init__(self, instances: InstanceService):
+        self.instances = instances
+        self.db = instances.db
+        self.definitions = instances.definitions
+
+    def replay(self, instance_id: int, to: int | None = None) -> ReplayResult:
+        """The state after event ``to`` (default: the whole history, then compared with the stored state)."""
+        record = self._read(instance_id)
+        last = record.events[-1].seq if record.events else 0
+        if to is not None and not 1 <= to <= last:
+            raise DataInvalid({"to": f"must be between 1 and {last}, the last event of instance {instance_id}"},
+                              f"instance {instance_id} has no event {to} (its history ends at seq {last})")
+        target = last if to is None else to
+        run = _Run(self, record)
+        if run.until(target) is None and target == last:
+            run.note(run.check_end())
+        state = run.state() if run.reached(target) else None
+        mode = "recorded" if decisions_from_history() else "re-evaluated"
+        return ReplayResult(instance_id, target, last, run.commands, state, run.divergence, mode)
+
+    def state_at(self, instance_id: int, to: int | None = None) -> ReplayResult:
+        """Like ``replay``, but a history that cannot be re-executed up to ``to`` is an error (409)."""
+        result = self.replay(instance_id, to)
+        if result.state is None:
+            assert result.divergence is not None
+            raise ReplayDiverged(instance_id, result.divergence)
+        return result
+
+    def instance_ids(self) -> list[int]:
+        with self.db.connect() as conn:
+            return list(conn.execute(select(_I.c.id).order_by(_I.c.id)).scalars())
+
+    def replay_all(self) -> Iterator[ReplayResult]:
+        for instance_id in self.instance_ids():
+            yield self.replay(instance_id)
+
+    def _read(self, instance_id: int) -> _Record:
+        with self.db.connect() as conn:
+            row = conn.execute(
+                select(_I.c.id, _I.c.definition_id, _D.c.key, _D.c.version, _I.c.business_key, _I.c.status,
+                       _I.c.snapshot, _I.c.data, _I.c.seed)
+                .join(_D, _D.c.id == _I.c.definition_id).where(_I.c.id == instance_id)).first()
+            if row is None:
+                raise NotFound(f"no process instance {instance_id}", {"instance_id": instance_id})
+            events = conn.execute(select(*_EVENT_COLUMNS).where(_H.c.instance_id == instance_id)
+                                  .order_by(_H.c.seq)).all()
+        return _Record(row.id, row.definition_id, row.key, row.version, row.business_key, row.status, row.snapshot,
+                       row.data, row.seed, [StoredEvent.of(e) for e in events])
+
+    def _linked_row(self, instance_id: Any) -> Any:
+        if not isinstance(instance_id, int):
+            return None
+        with self.db.connect() as conn:
+            row = conn.execute(select(_I.c.id, _I.c.parent_id, _I.c.definition_key, _I.c.link_kind,
+                                      _I.c.business_key).where(_I.c.id == instance_id)).first()
+            if row is None:
+                return None
+            started = conn.execute(select(_H.c.at, _H.c.payload).where(_H.c.instance_id == instance_id,
+                                                                        _H.c.seq == 1)).first()
+        return row, started
+
+    def _projections(self, instance_id: int) -> tuple[list[Any], list[Any]]:
+        with self.db.connect() as conn:
+            tasks = conn.execute(select(_T.c.id, _T.c.element_id, _T.c.assignee, _T.c.due_at)
+                                 .where(_T.c.instance_id == instance_id, _T.c.state == "READY")).all()
+            timers = conn.execute(select(_TM.c.task_id, _TM.c.element_id, _TM.c.due_at)
+                                  .where(_TM.c.instance_id == instance_id, _TM.c.fired_at.is_(None),
+                                         _TM.c.cancelled_at.is_(None))).all()
+        return tasks, timers
+
+
+def _commands(events: Sequence[StoredEvent]) -> Iterator[list[StoredEvent] | Divergence]:
+    """Events grouped by the command that wrote them: a command event and the consequences after it."""
+    group: list[StoredEvent] = []
+    for event in events:
+        if event.kind in COMMAND_KINDS:
+            if group:
+                yield group
+            group = [event]
+        elif event.kind in CONSEQUENCE_KINDS and group:
+            group.append(event)
+        else:
+            if group:
+                yield group
+            why = ("is not a command that replay knows how to re-execute" if event.kind not in CONSEQUENCE_KINDS
+                   else "comes before any command")
+            yield Divergence(event.seq, "unknown_event", f"event {event.seq} ({event.kind}) {why}",
+                             _event_json(event))
+            return
+    if group:
+        yield group
+
+
+class _Run:
+    """One replay of one instance, command by command."""
+
+    def __init__(self, replayer: Replayer, record: _Record):
+        self.replayer = replayer
+        self.instances = replayer.instances
+        self.record = record
+        self.workflow: BpmnWorkflow | None = None
+        self.loaded: LoadedDefinition | None = None
+        self.seed: str | None = None
+        self.status = RUNNING
+        self.assignees: dict[str, str] = {}
+        self.ready_info: dict[str, tuple[datetime, datetime | None]] = {}
+        self.linked: list[LinkedInstance] = []
+        self.seq = 0  # last event re-executed (or compared)
+        self.at: datetime | None = None
+        self.commands = 0
+        self.divergence: Divergence | None = None
+
+    # -------------------------------------------------------------------------------------------- driving
+    def until(self, target: int) -> Divergence | None:
+        """Re-execute every command whose first event is at or before ``target``; the first divergence, if any.
+
+        The commands are the truth and everything else is derived from them: a recorded consequence that differs
+        is reported but replay goes on; a command that cannot be executed again ends the replay there.
+        """
+        for command in _commands(self.record.events):
+            if isinstance(command, Divergence):
+                self.note(command)
+                break
+            if command[0].seq > target:
+                break
+            try:
+                self._check_sequence(command)
+                self._apply(command)
+            except _Diverged as stop:
+                self.note(stop.divergence)
+                break
+            self.commands += 1
+            self.seq, self.at = command[-1].seq, command[0].at
+        return self.divergence
+
+    def note(self, divergence: Divergence | None) -> None:
+        if self.divergence is None:
+            self.divergence = divergence
+
+    def reached(self, target: int) -> bool:
+        return self.workflow is not None and self.seq >= target
+
+    def _check_sequence(self, command: list[StoredEvent]) -> None:
+        for offset, event in enumerate(command):
+            expected = (command[0].seq if offset else self.seq + 1) + offset
+            if event.seq != expected:
+                self.note(Divergence(expected, "missing_event", f"event {expected} is missing from the history "
+                                     f"(the next stored event is seq {event.seq}, {event.kind})"))
+                return
+
+    def _apply(self, command: list[StoredEvent]) -> None:
+        first = command[0]
+        if first.kind == STARTED:
+            if self.workflow is not None:
+                self._diverge(first.seq, "command_failed", "the instance is started a second time")
+            self._start(command)
+        elif self.workflow is None:
+            self._diverge(first.seq, "command_failed", "the history does not begin with instance_started")
+        elif first.kind in (SUSPEND, RESUME, CLAIM):
+            self._record_only(command)
+        else:
+            self._execute(command)
+
+    # ------------------------------------------------------------------------------------------- commands
+    def _start(self, command: list[StoredEvent]) -> None:
+        first, payload = command[0], command[0].payload
+        key, version = payload.get("definition_key"), payload.get("definition_version")
+        try:
+            info = self.replayer.definitions.get(str(key), int(version))  # type: ignore[arg-type]
+        except (NotFound, TypeError, ValueError):
+            self._diverge(first.seq, "definition", f"definition {key} version {version} named by the history is "
+                          "not deployed")
+        if info.id != self.record.definition_id:
+            self._mismatch(first.seq, "definition", f"the history names {key} version {version}, the instance row "
+                          f"{self.record.definition_key} version {self.record.definition_version}",
+                          f"{key} v{version}", f"{self.record.definition_key} v{self.record.definition_version}")
+        self.loaded = self.replayer.definitions.load(info.id)
+        self.seed = payload.get("seed")
+        if self.seed != self.record.seed:
+            self._mismatch(first.seq, "event_mismatch", "the seed in instance_started differs from the instance "
+                          "row's: task ids cannot be reproduced", self.seed, self.record.seed)
+        ctx = CommandContext(now=first.at, actor=_actor(first), business_key=payload.get("business_key"),
+                             seed=self.seed, seq=1)
+        ctx.decisions = RecordedDecisions(command)  # type: ignore[attr-defined]
+
+        def run() -> None:
+            self.workflow = BpmnWorkflow(self.loaded.parsed.spec, self.loaded.parsed.subprocess_specs,
+                                         script_engine=self.instances.script_engine)
+            self.workflow.get_tasks(state=TaskState.READY)[0].data.update(json_safe(payload.get("data") or {}))
+            self.workflow.do_engine_steps()
+
+        self._run(command, ctx, run, {}, {}, prune=False)
+        self.status = COMPLETED if self.workflow.is_completed() else RUNNING  # type: ignore[union-attr]
+
+    def _execute(self, command: list[StoredEvent]) -> None:
+        first, payload = command[0], command[0].payload
+        workflow = self.workflow
+        assert workflow is not None
+        if self.status in (COMPLETED, CANCELLED):
+            self._diverge(first.seq, "command_failed", f"{first.kind} after the instance was {self.status}")
+        if self.status == SUSPENDED and first.kind != CANCEL:
+            self._diverge(first.seq, "command_failed", f"{first.kind} while the instance was suspended")
+        timer_now = None
+        if first.kind == TIMER_DUE:
+            try:
+                timer_now = datetime.fromisoformat(payload["due_at"]) + _ONE_MICROSECOND
+            except (KeyError, TypeError, ValueError):
+                self._diverge(first.seq, "command_failed", "timer_due without a valid due_at")
+        ctx = CommandContext(now=first.at, actor=_actor(first), timer_now=timer_now,
+                             instance_id=self.record.instance_id, seed=self.seed, seq=first.seq)
+        ctx.decisions = RecordedDecisions(command)  # type: ignore[attr-defined]
+        before, timers_before = _states(workflow), _timers(workflow)
+        status: str | None = None
+
+        def run() -> None:
+            nonlocal status
+            if first.kind == COMPLETED_TASK:
+                task = self._task(first, TaskState.READY)
+                task.data.update(json_safe(payload.get("data") or {}))
+                task.run()
+                workflow.do_engine_steps()
+            elif first.kind == MESSAGE:
+                name = payload.get("name")
+                event = BpmnEvent(MessageEventDefinition(name),
+                                  {"payload": json_safe(payload.get("payload")), "result_var": name})
+                workflow.send_event(event)
+                workflow.do_engine_steps()
+            elif first.kind == TIMER_DUE:
+                self._task(first, TaskState.WAITING)
+                workflow.refresh_timers()
+                workflow.do_engine_steps()
+            elif first.kind == CANCEL:
+                workflow.cancel()
+                status = CANCELLED
+
+        self._run(command, ctx, run, before, timers_before, prune=True)
+        self.status = status or (COMPLETED if workflow.is_completed() else self.status)
+
+    def _record_only(self, command: list[StoredEvent]) -> None:
+        first = command[0]
+        if len(command) > 1:
+            extra = command[1]
+            self._mismatch(extra.seq, "unexpected_event", f"{first.kind} changes no workflow state, yet the history "
+                          f"has {extra.kind} {extra.element_id or ''} after it".rstrip(), _event_json(extra))
+        if first.kind == CLAIM:
+            if self.status in (COMPLETED, CANCELLED):
+                self._diverge(first.seq, "command_failed", f"task_claimed after the instance was {self.status}")
+            self._task(first, TaskState.READY)
+            self.assignees[str(first.task_id)] = str(first.payload.get("assignee"))
+            return
+        expected, new = (RUNNING, SUSPENDED) if first.kind == SUSPEND else (SUSPENDED, RUNNING)
+        if self.status != expected:
+            self._diverge(first.seq, "command_failed", f"{first.kind} while the instance was {self.status}")
+        self.status = new
+
+    def _task(self, first: StoredEvent, state: int) -> Any:
+        try:
+            task = self.workflow.get_task_from_id(UUID(str(first.task_id)))  # type: ignore[union-attr]
+        except Exception:
+            task = None
+        if task is None or task.state != state:
+            now = "does not exist" if task is None else f"is {TaskState.get_name(task.state)}"
+            self._diverge(first.seq, "command_failed", f"{first.kind}: task {first.task_id} ({first.element_id}) "
+                          f"{now}, not {TaskState.get_name(state)}")
+        return task
+
+    def _run(self, command: list[StoredEvent], ctx: CommandContext, action: Any, before: dict[UUID, int],
+             timers_before: dict[str, tuple[str, datetime]], prune: bool) -> None:
+        """Run a command's action under its context, then compare what it caused with what was recorded.
+
+        The steps after the action mirror ``InstanceService._execute`` (and ``_prepare_new`` for a start, which
+        does not prune): events, then the task rows' view of the tasks, then pruning the finished tasks.
+        """
+        first = command[0]
+        try:
+            with command_context.running(ctx):
+                action()
+        except Exception as exc:  # the recorded command cannot be executed again: history and engine disagree
+            stop = _divergence_in(exc)
+            if stop is not None:
+                raise _Diverged(dataclasses.replace(stop, seq=stop.seq or first.seq)) from None
+            message = exc.message if isinstance(exc, EmflowError) else str(exc)
+            self._diverge(first.seq, "command_failed", f"{first.kind} could not be re-executed: {message}")
+        workflow, loaded = self.workflow, self.loaded
+        assert workflow is not None and loaded is not None
+        produced = ctx.events + _fired_timers(workflow, timers_before, ctx.now)
+        produced += self.instances._transitions(loaded, workflow, before)
+        produced += [PendingEvent("linked_instance_started", {"instance_id": None, "definition_key":
+                                                              link.definition_key, "link_kind": link.link_kind},
+                                  link.element_id) for link in ctx.links]
+        try:
+            self._compare(command, produced)
+            for link, event in zip(ctx.links, [e for e in command if e.kind == "linked_instance_started"],
+                                   strict=False):
+                self._check_link(event, link.data, first.at)
+        except _Diverged as mismatch:
+            self.note(mismatch.divergence)
+        self._note_ready(workflow, loaded, before, ctx.now)
+        if prune and _PRUNE is not None:
+            _PRUNE(workflow)
+
+    # ----------------------------------------------------------------------------------------- comparing
+    def _compare(self, command: list[StoredEvent], produced: list[PendingEvent]) -> None:
+        first, recorded = command[0], command[1:]
+        for index in range(max(len(recorded), len(produced))):
+            rec = recorded[index] if index < len(recorded) else None
+            new = produced[index] if index < len(produced) else None
+            if rec is None:
+                assert new is not None
+                seq = first.seq + 1 + index
+                self._diverge(seq, "missing_event", f"replay of {first.kind} (seq {first.seq}) produced "
+                              f"{_describe(new.kind, new.element_id)} as event {seq}, which the history lacks",
+                              None, _pending_json(new))
+            elif new is None:
+                self._diverge(rec.seq, "unexpected_event", f"event {rec.seq} ({_describe(rec.kind, rec.element_id)})"
+                              f" was not produced by replaying {first.kind} (seq {first.seq})", _event_json(rec))
+            else:
+                self._compare_event(rec, new)
+
+    def _compare_event(self, rec: StoredEvent, new: PendingEvent) -> None:
+        payload = json_safe(new.payload)
+        if new.kind == "linked_instance_started":
+            payload["instance_id"] = rec.payload.get("instance_id")
+        for name, recorded, replayed in (("kind", rec.kind, new.kind), ("element_id", rec.element_id, new.element_id),
+                                         ("task_id", rec.task_id, new.task_id)):
+            if recorded != replayed:
+                was, now = _describe(rec.kind, rec.element_id), _describe(new.kind, new.element_id)
+                self._diverge(rec.seq, "event_mismatch", f"event {rec.seq}: recorded {was}, replay produced {now} "
+                              f"({name} differs)", _event_json(rec), _pending_json(new))
+        if rec.payload != payload:
+            path, recorded, replayed = first_difference(rec.payload, payload)
+            kind = "decision" if rec.kind in ESCALATION_KINDS else "event_mismatch"
+            self._diverge(rec.seq, kind, f"event {rec.seq} ({_describe(rec.kind, rec.element_id)}): payload differs "
+                          f"at {path or '(root)'}: recorded {_text(recorded)}, replay {_text(replayed)}",
+                          rec.payload, payload)
+
+    def _check_link(self, event: StoredEvent, data: dict[str, Any], at: datetime) -> None:
+        """The linked instance a command started is not started again: it must be the one that was asked for."""
+        child_id = event.payload.get("instance_id")
+        found = self.replayer._linked_row(child_id)
+        problem = None
+        if found is None:
+            problem = f"linked instance {child_id} announced at seq {event.seq} does not exist"
+        else:
+            row, started = found
+            if row.parent_id != self.record.instance_id:
+                problem = f"linked instance {child_id} has parent {row.parent_id}, not {self.record.instance_id}"
+            elif row.business_key != self.record.business_key:
+                problem = f"linked instance {child_id} has business key {row.business_key!r}"
+            elif started is None or started.at != at or (started.payload or {}).get("data") != json_safe(data):
+                problem = (f"linked instance {child_id} was not started by this command with the data it passed "
+                           f"(its first event: {None if started is None else started.at.isoformat()})")
+        if problem:
+            self._diverge(event.seq, "linked_instance", problem, _event_json(event), json_safe(data))
+        self.linked.append(LinkedInstance(int(child_id), str(event.payload.get("definition_key")),
+                                          event.payload.get("link_kind"), event.element_id, event.seq))
+
+    def check_end(self) -> Divergence | None:
+        """At the end of the history the stored rows must be exactly what replay produced."""
+        workflow, record = self.workflow, self.record
+        if workflow is None:
+            return Divergence(1, "command_failed", "the history has no instance_started")
+        last = self.seq
+        stored = json.loads(record.snapshot)
+        replayed = json.loads(dump_workflow(workflow))
+        if json.dumps(stored, sort_keys=True) != json.dumps(replayed, sort_keys=True):
+            path, old, new = first_difference(stored, replayed)
+            return Divergence(last, "snapshot", f"the stored snapshot differs from the replayed one at {path}: "
+                              f"stored {_text(old)}, replay {_text(new)}", _short(old), _short(new))
+        if record.status != self.status:
+            return Divergence(last, "status", f"the instance row says {record.status}, replay ends {self.status}",
+                              record.status, self.status)
+        data = _data_of(workflow)
+        if record.data != data:
+            path, old, new = first_difference(record.data, data)
+            return Divergence(last, "data", f"the instance row's data differs at {path}: stored {_text(old)}, "
+                              f"replay {_text(new)}", record.data, data)
+        tasks, timers = self.replayer._projections(record.instance_id)
+        rows = sorted((t.id, t.element_id, t.assignee, t.due_at) for t in tasks)
+        ready = sorted((t.id, t.element_id, t.assignee, t.due_at) for t in self._ready_tasks())
+        if rows != ready:
+            return Divergence(last, "task_rows", "the READY task rows differ from the tasks replay leaves ready",
+                              json_safe(rows), json_safe(ready))
+        waiting = sorted((t.task_id, t.element_id, t.due_at) for t in timers)
+        expected = sorted((tid, element, due) for tid, (element, due) in _timers(workflow).items())
+        if waiting != expected:
+            return Divergence(last, "timer_rows", "the waiting timer rows differ from the timers replay leaves "
+                              "waiting", json_safe(waiting), json_safe(expected))
+        return None
+
+    def _diverge(self, seq: int, kind: str, message: str, recorded: Any = None, replayed: Any = None) -> Any:
+        """The command cannot be re-executed: replay ends here."""
+        raise _Diverged(Divergence(seq, kind, message, recorded, replayed))
+
+    def _mismatch(self, seq: int, kind: str, message: str, recorded: Any = None, replayed: Any = None) -> None:
+        """History and replay disagree, but the recorded command still runs: noted, and replay goes on."""
+        self.note(Divergence(seq, kind, message, recorded, replayed))
+
+    # ------------------------------------------------------------------------------------------- the state
+    def _note_ready(self, workflow: BpmnWorkflow, loaded: LoadedDefinition, before: dict[UUID, int],
+                    now: datetime) -> None:
+        """When a user task became READY and its deadline then: what its task row was written with."""
+        for task in _all_tasks(workflow):
+            if task.state == TaskState.READY and getattr(task.task_spec, "manual", False):
+                if before.get(task.id) != TaskState.READY:
+                    due = _deadline_of(task)  # in the diagram's zone, as SpiffWorkflow's clock class: made plain UTC
+                    self.ready_info[str(task.id)] = (now, None if due is None else datetime.fromisoformat(
+                        due.isoformat()).astimezone(UTC))
+
+    def _ready_tasks(self) -> list[ReplayTask]:
+        workflow, loaded = self.workflow, self.loaded
+        assert workflow is not None and loaded is not None
+        out = []
+        for task in _all_tasks(workflow):
+            spec = task.task_spec
+            if task.state != TaskState.READY or not getattr(spec, "manual", False):
+                continue
+            tid = str(task.id)
+            lane, lane_name = loaded.lane_of(spec.bpmn_id)
+            created, due = self.ready_info.get(tid, (self.at, None))
+            out.append(ReplayTask(tid, spec.bpmn_id, spec.bpmn_name, lane, lane_name or getattr(spec, "lane", None),
+                                  self.assignees.get(tid), due, created))  # type: ignore[arg-type]
+        return sorted(out, key=lambda t: (t.created_at, t.id))
+
+    def state(self) -> ReplayState:
+        assert self.workflow is not None and self.loaded is not None and self.at is not None
+        data = _data_of(self.workflow)
+        info = self.loaded.info
+        return ReplayState(self.record.instance_id, info.key, info.version, self.record.business_key, self.seq,
+                           self.at, self.status, data, self._ready_tasks(), data.get("escalation"),
+                           data.get("escalation_pending"), list(self.linked))
+
+
+# ------------------------------------------------------------------------------------------------- helpers
+def _divergence_in(exc: BaseException | None) -> Divergence | None:
+    """A divergence raised from a service task reaches here wrapped by SpiffWorkflow; unwrap it."""
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, _Diverged):
+            return exc.divergence
+        exc = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
+        seen += 1
+    return None
+
+
+def _actor(event: StoredEvent) -> Actor:
+    """Who ran the command; nothing in a workflow step depends on the role, only the name is recorded."""
+    return Actor(event.actor or "system", "replay")
+
+
+def _describe(kind: str, element_id: str | None) -> str:
+    return f"{kind} {element_id}" if element_id else kind
+
+
+def _event_json(event: StoredEvent) -> dict[str, Any]:
+    return {"seq": event.seq, "kind": event.kind, "element_id": event.element_id, "task_id": event.task_id,
+            "payload": event.payload}
+
+
+def _pending_json(event: PendingEvent) -> dict[str, Any]:
+    return {"kind": event.kind, "element_id": event.element_id, "task_id": event.task_id,
+            "payload": json_safe(event.payload)}
+
+
+def _short(value: Any, limit: int = 200) -> Any:
+    """A value small enough for a report: itself, or its JSON cut short."""
+    text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+    return value if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _text(value: Any, limit: int = 120) -> str:
+    """A value as JSON for a message (so that "1" and 1 read differently), cut short."""
+    text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_ABSENT = "<absent>"
+
+
+def first_difference(old: Any, new: Any, path: str = "") -> tuple[str, Any, Any]:
+    """The first path (in sorted key order) where two JSON values differ, with both values there."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in sorted(set(old) | set(new), key=str):
+            if key not in old or key not in new:
+                return f"{path}.{key}".lstrip("."), old.get(key, _ABSENT), new.get(key, _ABSENT)
+            if json.dumps(old[key], sort_keys=True) != json.dumps(new[key], sort_keys=True):
+                return first_difference(old[key], new[key], f"{path}.{key}")
+    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
+            if json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True):
+                return first_difference(a, b, f"{path}[{index}]")
+    return path.lstrip("."), old, new
+
+
+__all__ = [
+    "COMMAND_KINDS",
+    "CONSEQUENCE_KINDS",
+    "Divergence",
+    "LinkedInstance",
+    "RecordedDecisions",
+    "ReplayDiverged",
+    "ReplayResult",
+    "ReplayState",
+    "ReplayTask",
+    "Replayer",
+    "decisions_from_history",
+    "first_difference",
+]
