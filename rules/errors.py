@@ -1,0 +1,48 @@
+"""Exceptions of the rules layer.
+
+Each one carries the structured list the API turns into ``{"error": {..., "details": [...]}}``: the person who
+must fix the input needs to see every bad field or rule at once, not one per round trip.
+"""
+
+from __future__ import annotations
+
+
+class RulesError(Exception):
+    """Base class for everything the rules layer raises on purpose."""
+
+
+class FactsInvalid(RulesError, ValueError):
+    """Incident facts that do not satisfy the REGULATIONS §9 contract.
+
+    ``errors`` is a list of ``{"field": ..., "message": ...}``, one per bad field, in contract order.
+    """
+
+    def __init__(self, errors: list[dict[str, str]]):
+        self.errors = errors
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        super().__init__(f"invalid incident facts: {summary}")
+
+
+class RulesetInvalid(RulesError, ValueError):
+    """A ruleset (or a ruleset combination) that must not be deployed or evaluated.
+
+    ``problems`` is a list of ``{"rule": rule id or None, "field": path inside the rule or document,
+    "message": ...}``.
+    """
+
+    def __init__(self, problems: list[dict[str, str | None]], name: str | None = None):
+        self.problems = problems
+        self.name = name
+        where = f"ruleset {name!r}" if name else "ruleset"
+        summary = "; ".join(
+            f"{p['rule'] + ': ' if p.get('rule') else ''}{p['field']}: {p['message']}" for p in problems
+        )
+        super().__init__(f"invalid {where}: {summary}")
+
+
+class RulesEngineError(RulesError, RuntimeError):
+    """durable-rules failed while evaluating; this is a bug or a resource problem, never bad input."""
+
+
+class RulesetNotFound(RulesError, LookupError):
+    """No ruleset with that name (and version) is known."""
