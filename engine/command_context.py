@@ -9,7 +9,7 @@ writes in its own transaction.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -43,6 +43,9 @@ class CommandContext:
     links: list[LinkRequest] = field(default_factory=list)
     seed: str | None = None
     seq: int = 0
+    decisions: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    """Where rule decisions come from: None asks the rules layer; replay hands over the recorded ones
+    (``engine.replay.RecordedDecisions``), so a ruleset deployed later never rewrites a replayed past."""
     _counter: int = 0
 
     def next_uuid(self) -> uuid.UUID:

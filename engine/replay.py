@@ -161,15 +161,11 @@ class ReplayResult:
     state: ReplayState | None  # None when the history could not be re-executed up to ``to``
     divergence: Divergence | None
     decisions: str  # "recorded" (taken from history) or "re-evaluated" (compared with history)
+    checked_end: bool  # the stored snapshot, status, data, task and timer rows were compared too
 
     @property
     def consistent(self) -> bool:
         return self.divergence is None
-
-    @property
-    def checked_end(self) -> bool:
-        """Whether the stored end state (snapshot, status, projections) was compared too."""
-        return self.to == self.last_seq
 
 
 def decisions_from_history() -> bool:
@@ -233,11 +229,12 @@ class Replayer:
                               f"instance {instance_id} has no event {to} (its history ends at seq {last})")
         target = last if to is None else to
         run = _Run(self, record)
-        if run.until(target) is None and target == last:
+        checked_end = run.until(target) is None and target == last
+        if checked_end:
             run.note(run.check_end())
         state = run.state() if run.reached(target) else None
         mode = "recorded" if decisions_from_history() else "re-evaluated"
-        return ReplayResult(instance_id, target, last, run.commands, state, run.divergence, mode)
+        return ReplayResult(instance_id, target, last, run.commands, state, run.divergence, mode, checked_end)
 
     def state_at(self, instance_id: int, to: int | None = None) -> ReplayResult:
         """Like ``replay``, but a history that cannot be re-executed up to ``to`` is an error (409)."""
