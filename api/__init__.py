@@ -16,9 +16,11 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
                clock: Clock | None = None) -> Flask:
     """Build an app; ``config`` keys: DATABASE_URL, MAX_CONTENT_LENGTH, WORKFLOW_CACHE_SIZE."""
     from api import errors, openapi
-    from api.views import definitions, health, instances, tasks
+    from api.converters import CONVERTERS
+    from api.views import audit, definitions, docs, health, instances, tasks
 
     app = Flask(__name__)
+    app.url_map.converters.update(CONVERTERS)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.config.update(config or {})
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
@@ -26,7 +28,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
         app.config.get("DATABASE_URL"), clock=clock, cache_size=int(app.config.get("WORKFLOW_CACHE_SIZE", 2000))
     )
     errors.init_app(app)
-    for module in (health, definitions, instances, tasks):
+    for module in (health, definitions, instances, tasks, docs, audit):
         app.register_blueprint(module.bp, url_prefix="/api/v1")
     openapi.init_app(app)
     return app

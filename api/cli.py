@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -178,6 +179,99 @@ def _safe(url: str) -> str:
         creds, host = rest.rsplit("@", 1)
         return f"{scheme}://{creds.split(':')[0]}:***@{host}"
     return url
+
+
+@main.group()
+def audit() -> None:
+    """Audit the history: verify the hash chains, replay the recorded commands (read only)."""
+
+
+def _audit_targets(instance_id: int | None, all_: bool, ids: Callable[[], list[int]]) -> list[int]:
+    if instance_id is not None and all_:
+        raise click.UsageError("give an instance id or --all, not both")
+    return [instance_id] if instance_id is not None else ids()
+
+
+def _audit_run(label: str, targets: list[int], check: Callable[[int], str | None], show_bar: bool) -> list[str]:
+    """Run ``check`` on every instance (a progress bar on stderr for --all); the problems it reports."""
+    problems: list[str] = []
+    if not show_bar:
+        for instance_id in targets:
+            problem = check(instance_id)
+            if problem:
+                problems.append(problem)
+        return problems
+    with click.progressbar(targets, label=label, file=sys.stderr,
+                           show_pos=True) as bar:
+        for instance_id in bar:
+            problem = check(instance_id)
+            if problem:
+                problems.append(problem)
+    return problems
+
+
+@audit.command("verify")
+@click.option("--instance", "instance_id", type=int, help="verify one instance (default: all)")
+@click.option("--all", "all_", is_flag=True, help="verify every instance")
+def audit_verify(instance_id: int | None, all_: bool) -> None:
+    """Recompute the hash chains; name the first edited, deleted or reordered event. Exit 1 if any is broken."""
+    from engine.audit import ChainVerifier
+
+    services = build_services(_url())
+    verifier = ChainVerifier(services.db)
+    try:
+        targets = _audit_targets(instance_id, all_, verifier.instance_ids)
+
+        def check(iid: int) -> str | None:
+            report = verifier.verify(iid)
+            if report.problem is None:
+                return None
+            p = report.problem
+            return f"instance {iid}: seq {p.seq} {p.kind}: {p.message}"
+
+        problems = _audit_run("verifying", targets, check, show_bar=instance_id is None)
+    except EmflowError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        services.close()
+    for line in problems:
+        click.echo(line)
+    click.echo(f"verified {len(targets)} instance(s): {len(targets) - len(problems)} intact, "
+               f"{len(problems)} broken")
+    sys.exit(1 if problems else 0)
+
+
+@audit.command("replay")
+@click.argument("instance_id", type=int, required=False)
+@click.option("--all", "all_", is_flag=True, help="replay every instance")
+def audit_replay(instance_id: int | None, all_: bool) -> None:
+    """Re-execute the whole history and check it reproduces the stored state. Exit 1 on any divergence."""
+    from engine.replay import Replayer
+
+    if instance_id is None and not all_:
+        raise click.UsageError("give an instance id or --all")
+    services = build_services(_url())
+    replayer = Replayer(services.instances)
+    try:
+        targets = _audit_targets(instance_id, all_, replayer.instance_ids)
+
+        def check(iid: int) -> str | None:
+            result = replayer.replay(iid)
+            d = result.divergence
+            if d is None:
+                return None
+            return f"instance {iid}: diverges at seq {d.seq} ({d.kind}): {d.message}"
+
+        problems = _audit_run("replaying", targets, check, show_bar=all_)
+    except EmflowError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        services.close()
+    for line in problems:
+        click.echo(line)
+    click.echo(f"replayed {len(targets)} instance(s): {len(targets) - len(problems)} reproduce their stored "
+               f"state, {len(problems)} diverge")
+    sys.exit(1 if problems else 0)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from engine.sandbox import ForbiddenExpression
 from flask import Flask, current_app, g, jsonify, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException
 
 from engine import errors as e
+from engine.sandbox import ForbiddenExpression
 
 log = logging.getLogger("emflow.api")
 

@@ -2,10 +2,47 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+import re
+from typing import Any
 
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from api.converters import MAX_ID
 from engine.actors import ROLES
 from engine.instances import STATUSES, TASK_STATES
+
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+_UNSTORABLE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+
+
+class Text(fields.String):
+    """A string that can be stored, compared and logged on both databases.
+
+    PostgreSQL refuses NUL in any text parameter and a lone surrogate cannot be encoded as UTF-8: either would
+    be a 500 deep in the engine. Single-line text (keys, names, lanes) also refuses line breaks and tabs.
+    """
+
+    def __init__(self, *args: Any, multiline: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.unstorable = _UNSTORABLE if multiline else _UNSTORABLE_LINE
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        bad = self.unstorable.search(text)
+        if bad:
+            raise ValidationError(f"control character U+{ord(bad.group()):04X} is not allowed "
+                                  f"(at position {bad.start()})")
+        return text
+
+
+class Id(fields.Integer):
+    """A row id or version, 1 .. MAX_ID (PostgreSQL INTEGER; SQLite overflows beyond 2**63 with a 500).
+
+    ``strict`` (JSON bodies) refuses ``"3"`` and ``3.5``; query strings are text and need ``strict=False``.
+    """
+
+    def __init__(self, *, strict: bool = True, **kwargs: Any):
+        super().__init__(strict=strict, validate=validate.Range(1, MAX_ID), **kwargs)
 
 
 class StrictSchema(Schema):
@@ -14,16 +51,19 @@ class StrictSchema(Schema):
 
 
 class QuerySchema(Schema):
+    """Query strings refuse unknown parameters too: a misspelt filter (``?stauts=running``) silently ignored would
+    answer every row instead of the ones asked for."""
+
     class Meta:
-        unknown = EXCLUDE
+        unknown = RAISE
 
 
 # ------------------------------------------------------------------------------------------------ requests
 class StartInstanceSchema(StrictSchema):
-    definition_key = fields.String(required=True, validate=validate.Length(1, 200))
-    business_key = fields.String(required=True, validate=validate.Length(1, 200))
+    definition_key = Text(required=True, validate=validate.Length(1, 200))
+    business_key = Text(required=True, validate=validate.Length(1, 200))
     data = fields.Dict(keys=fields.String(), load_default=dict)
-    version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    version = Id(load_default=None)
 
 
 class CompleteTaskSchema(StrictSchema):
@@ -31,33 +71,34 @@ class CompleteTaskSchema(StrictSchema):
 
 
 class MessageSchema(StrictSchema):
-    name = fields.String(required=True, validate=validate.Length(1, 200))
+    name = Text(required=True, validate=validate.Length(1, 200))
     payload = fields.Raw(load_default=None, allow_none=True)
 
 
 class ReasonSchema(StrictSchema):
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=2000))
+    reason = Text(load_default=None, allow_none=True, multiline=True, validate=validate.Length(max=2000))
 
 
 class DefinitionQuery(QuerySchema):
-    version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    version = Id(strict=False, load_default=None)
     all_versions = fields.Boolean(load_default=False)
 
 
 class InstanceQuery(QuerySchema):
-    definition_key = fields.String(load_default=None, validate=validate.Length(max=200))
+    definition_key = Text(load_default=None, validate=validate.Length(max=200))
     status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
-    business_key = fields.String(load_default=None, validate=validate.Length(max=200))
+    business_key = Text(load_default=None, validate=validate.Length(max=200))
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_ID))
 
 
 class TaskQuery(QuerySchema):
-    lane = fields.String(load_default=None, validate=validate.Length(max=200))
-    instance_id = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    lane = Text(load_default=None, validate=validate.Length(max=200))
+    instance_id = Id(strict=False, load_default=None)
     state = fields.String(load_default="READY", validate=validate.OneOf((*TASK_STATES, "ALL")))
+    overdue = fields.Boolean(load_default=None, allow_none=True)
     limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
-    offset = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_ID))
 
 
 # ----------------------------------------------------------------------------------------------- responses
@@ -102,7 +143,7 @@ class FormFieldSchema(Schema):
     readonly = fields.Boolean()
     enum = fields.List(fields.Dict(keys=fields.String(), values=fields.String()))
     default = fields.Raw(allow_none=True)
-    constraints = fields.Dict(keys=fields.String(), values=fields.String())
+    constraints = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
 
 
 class TaskSchema(Schema):
@@ -116,6 +157,7 @@ class TaskSchema(Schema):
     form = fields.List(fields.Nested(FormFieldSchema))
     assignee = fields.String(allow_none=True)
     due_at = fields.DateTime(allow_none=True)
+    overdue = fields.Boolean(required=True)
     created_at = fields.DateTime(required=True)
     ended_at = fields.DateTime(allow_none=True)
     ended_by = fields.String(allow_none=True)

@@ -5,7 +5,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from api.auth import ADMIN, EVERYONE, requires
-from api.context import BadRequest, actor, query, services
+from api.context import BadRequest, actor, query, request_body, services
 from api.schemas import DefinitionQuery, DefinitionSchema, ValidationResultSchema
 
 bp = Blueprint("definitions", __name__)
@@ -18,7 +18,7 @@ def _uploaded_xml() -> bytes:
         if upload is None:
             raise BadRequest("multipart upload must carry the BPMN document in the field 'file'")
         return upload.read()
-    data = request.get_data(cache=False)
+    data = request_body()
     if not data:
         raise BadRequest("empty body: send the BPMN XML as the body or as a multipart field 'file'")
     return data
@@ -69,21 +69,22 @@ def validate_definition() -> Any:
       requestBody:
         content:
           application/xml: {schema: {type: string}}
+          multipart/form-data: {schema: {type: object, properties: {file: {type: string, format: binary}}}}
       responses:
-        200: {content: {application/json: {schema: ValidationResultSchema}}}
+        200: {description: the problems found, content: {application/json: {schema: ValidationResultSchema}}}
     """
     problems = services().definitions.validate(_uploaded_xml())
     return ValidationResultSchema().dump({"valid": not problems, "problems": [p.to_dict() for p in problems]})
 
 
-@bp.get("/definitions/<key>")
+@bp.get("/definitions/<key:key>")
 @requires(*EVERYONE)
 def get_definition(key: str) -> Any:
     """One definition: the latest version, or ``?version=``.
     ---
     get:
       tags: [definitions]
-      parameters: [{in: path, name: key, required: true, schema: {type: string}}, {in: query, schema: DefinitionQuery}]
+      parameters: [{in: query, schema: DefinitionQuery}]
       responses:
         200: {content: {application/json: {schema: DefinitionSchema}}}
         404: {content: {application/json: {schema: ErrorSchema}}}
@@ -92,14 +93,14 @@ def get_definition(key: str) -> Any:
     return DefinitionSchema().dump(services().definitions.get(key, args["version"]))
 
 
-@bp.get("/definitions/<key>/xml")
+@bp.get("/definitions/<key:key>/xml")
 @requires(*EVERYONE)
 def get_definition_xml(key: str) -> Any:
     """The BPMN XML of a definition version.
     ---
     get:
       tags: [definitions]
-      parameters: [{in: path, name: key, required: true, schema: {type: string}}, {in: query, schema: DefinitionQuery}]
+      parameters: [{in: query, schema: DefinitionQuery}]
       responses:
         200: {content: {application/xml: {schema: {type: string}}}}
         404: {content: {application/json: {schema: ErrorSchema}}}

@@ -4,6 +4,7 @@ from typing import Any
 
 from flask import Blueprint
 
+from api.audit_schemas import HistoryExportQuery
 from api.auth import ADMIN, AUDITOR, EVERYONE, RESPONDER, requires
 from api.context import actor, json_body, query, services
 from api.schemas import (
@@ -52,14 +53,13 @@ def list_instances() -> Any:
     return InstanceSchema(many=True).dump(services().instances.list(**query(InstanceQuery())))
 
 
-@bp.get("/instances/<int:instance_id>")
+@bp.get("/instances/<id:instance_id>")
 @requires(*EVERYONE)
 def get_instance(instance_id: int) -> Any:
     """One instance: status, data and ready tasks.
     ---
     get:
       tags: [instances]
-      parameters: [{in: path, name: instance_id, required: true, schema: {type: integer}}]
       responses:
         200: {content: {application/json: {schema: InstanceSchema}}}
         404: {content: {application/json: {schema: ErrorSchema}}}
@@ -67,14 +67,13 @@ def get_instance(instance_id: int) -> Any:
     return InstanceSchema().dump(services().instances.get(instance_id))
 
 
-@bp.post("/instances/<int:instance_id>/messages")
+@bp.post("/instances/<id:instance_id>/messages")
 @requires(ADMIN, RESPONDER)
 def send_message(instance_id: int) -> Any:
     """Deliver a named message to an element waiting for it; its payload is stored under the message name.
     ---
     post:
       tags: [instances]
-      parameters: [{in: path, name: instance_id, required: true, schema: {type: integer}}]
       requestBody: {required: true, content: {application/json: {schema: MessageSchema}}}
       responses:
         200: {content: {application/json: {schema: InstanceSchema}}}
@@ -98,13 +97,12 @@ def _lifecycle(name: str, summary: str) -> None:
     ---
     post:
       tags: [instances]
-      parameters: [{{in: path, name: instance_id, required: true, schema: {{type: integer}}}}]
       requestBody: {{required: false, content: {{application/json: {{schema: ReasonSchema}}}}}}
       responses:
         200: {{content: {{application/json: {{schema: InstanceSchema}}}}}}
         409: {{content: {{application/json: {{schema: ErrorSchema}}}}}}
     """
-    bp.post(f"/instances/<int:instance_id>/{name}")(requires(ADMIN)(view))
+    bp.post(f"/instances/<id:instance_id>/{name}")(requires(ADMIN)(view))
 
 
 def _has_body() -> bool:
@@ -118,16 +116,23 @@ _lifecycle("resume", "Resume a suspended instance.")
 _lifecycle("cancel", "Cancel an instance; its open tasks are cancelled.")
 
 
-@bp.get("/instances/<int:instance_id>/history")
+@bp.get("/instances/<id:instance_id>/history")
 @requires(ADMIN, AUDITOR)
 def instance_history(instance_id: int) -> Any:
-    """The ordered, hash-chained history of an instance.
+    """The ordered, hash-chained history of an instance (`format=csv` for a spreadsheet download).
     ---
     get:
       tags: [history]
-      parameters: [{in: path, name: instance_id, required: true, schema: {type: integer}}]
+      parameters: [{in: query, schema: HistoryExportQuery}]
       responses:
-        200: {content: {application/json: {schema: {type: array, items: HistoryEventSchema}}}}
+        200:
+          content:
+            application/json: {schema: {type: array, items: HistoryEventSchema}}
+            text/csv: {schema: {type: string}}
         404: {content: {application/json: {schema: ErrorSchema}}}
     """
+    if query(HistoryExportQuery())["format"] == "csv":
+        from api.views.audit import history_csv_response
+
+        return history_csv_response(instance_id)
     return HistoryEventSchema(many=True).dump(services().instances.history(instance_id))

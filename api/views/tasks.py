@@ -21,52 +21,52 @@ def list_tasks() -> Any:
       parameters: [{in: query, schema: TaskQuery}]
       responses:
         200: {content: {application/json: {schema: {type: array, items: TaskSchema}}}}
-        403: {content: {application/json: {schema: ErrorSchema}}}
+        403: {description: another lane (audited), content: {application/json: {schema: ErrorSchema}}}
     """
     return TaskSchema(many=True).dump(services().instances.tasks_for(actor(), **query(TaskQuery())))
 
 
-@bp.get("/tasks/<task_id>")
+@bp.get("/tasks/<key:task_id>")
 @requires(ADMIN, RESPONDER, AUDITOR)
 def get_task(task_id: str) -> Any:
     """One task with its form.
     ---
     get:
       tags: [tasks]
-      parameters: [{in: path, name: task_id, required: true, schema: {type: string}}]
       responses:
         200: {content: {application/json: {schema: TaskSchema}}}
+        403: {description: a task of another lane (audited), content: {application/json: {schema: ErrorSchema}}}
         404: {content: {application/json: {schema: ErrorSchema}}}
     """
     return TaskSchema().dump(services().instances.task_for(actor(), task_id))
 
 
-@bp.post("/tasks/<task_id>/claim")
+@bp.post("/tasks/<key:task_id>/claim")
 @requires(RESPONDER)
 def claim_task(task_id: str) -> Any:
     """Assign a ready task of one of your lanes to yourself.
     ---
     post:
       tags: [tasks]
-      parameters: [{in: path, name: task_id, required: true, schema: {type: string}}]
       responses:
         200: {content: {application/json: {schema: TaskSchema}}}
+        403: {description: a task of another lane (audited), content: {application/json: {schema: ErrorSchema}}}
         409: {content: {application/json: {schema: ErrorSchema}}}
     """
     return TaskSchema().dump(services().instances.claim_task(task_id, actor()))
 
 
-@bp.post("/tasks/<task_id>/complete")
+@bp.post("/tasks/<key:task_id>/complete")
 @requires(RESPONDER)
 def complete_task(task_id: str) -> Any:
     """Complete a ready task with data validated against its form; the instance runs until it waits again.
     ---
     post:
       tags: [tasks]
-      parameters: [{in: path, name: task_id, required: true, schema: {type: string}}]
       requestBody: {required: true, content: {application/json: {schema: CompleteTaskSchema}}}
       responses:
         200: {content: {application/json: {schema: InstanceSchema}}}
+        403: {description: a task of another lane (audited), content: {application/json: {schema: ErrorSchema}}}
         409: {content: {application/json: {schema: ErrorSchema}}}
         422: {content: {application/json: {schema: ErrorSchema}}}
     """

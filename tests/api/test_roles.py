@@ -28,15 +28,21 @@ def ids(api, triage_xml):
     return {"instance": inst["id"], "task": inst["ready_tasks"][0]["id"]}
 
 
+PUBLIC = {"/api/v1/health", "/api/v1/openapi.json", "/api/v1/docs"}
+
+
 def test_every_operation_declares_its_roles(api):
     ops = list(_operations(api))
-    assert len(ops) >= 18
+    assert len(ops) >= 19
+    assert PUBLIC <= {path for path, _, _ in ops}
     for path, method, op in ops:
-        if path in ("/api/v1/health", "/api/v1/openapi.json"):
-            assert "x-roles" not in op
+        if path in PUBLIC:  # an empty x-roles with an empty security requirement: no token needed
+            assert op["x-roles"] == [] and op["security"] == [], (path, method)
+            assert api.get(path, as_=None).status_code == 200
             continue
-        assert set(op["x-roles"]) <= set(ROLE_USER), (path, method)
+        assert op["x-roles"] and set(op["x-roles"]) <= set(ROLE_USER), (path, method)
         assert op["security"] == [{"bearer": []}]
+        assert {"401", "403"} <= set(op["responses"]), (path, method)
 
 
 def test_roles_against_every_endpoint(api, ids):
@@ -85,3 +91,12 @@ def test_responder_cannot_touch_another_lanes_task(api, ids):
     assert [t["state"] for t in inst["ready_tasks"]] == ["READY"] and inst["version"] == 1
     denied = [e for e in api.app.extensions["emflow"].users.audit_log() if e["actor"] == "leader"]
     assert len(denied) == 4 and all(e["outcome"] == "denied" for e in denied)
+    # the audit says what was attempted and why it was refused; the history holds no trace of the attempt
+    completion = next(e for e in denied if e["action"] == f"POST /api/v1/tasks/{ids['task']}/complete")
+    assert "duty_officer" in completion["detail"]["reason"]
+    history = api.get(f"/api/v1/instances/{ids['instance']}/history", as_="auditor").get_json()
+    assert {e["actor"] for e in history} == {"duty"}
+    assert not any(e["kind"] in ("task_completed", "task_claimed") for e in history)
+    # a responder of the right lane still can: the refusal was about the lane, not the task
+    assert api.post(f"/api/v1/tasks/{ids['task']}/complete", as_="duty",
+                    json={"data": {"severity": 1, "channel": "written"}}).status_code == 200
