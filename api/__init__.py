@@ -17,7 +17,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     """Build an app; ``config`` keys: DATABASE_URL, MAX_CONTENT_LENGTH, WORKFLOW_CACHE_SIZE."""
     from api import errors, openapi
     from api.converters import CONVERTERS
-    from api.views import audit, definitions, docs, health, instances, tasks
+    from api.views import audit, definitions, docs, health, instances, rules, tasks
 
     app = Flask(__name__)
     app.url_map.converters.update(CONVERTERS)
@@ -28,7 +28,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
         app.config.get("DATABASE_URL"), clock=clock, cache_size=int(app.config.get("WORKFLOW_CACHE_SIZE", 2000))
     )
     errors.init_app(app)
-    for module in (health, definitions, instances, tasks, docs, audit):
+    for module in (health, definitions, instances, tasks, rules, docs, audit):
         app.register_blueprint(module.bp, url_prefix="/api/v1")
     openapi.init_app(app)
     return app

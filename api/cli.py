@@ -69,6 +69,49 @@ def _expand(paths: tuple[Path, ...]) -> list[Path]:
 
 
 @main.group()
+def rules() -> None:
+    """Escalation rulesets and decisions."""
+
+
+@rules.command("evaluate")
+@click.argument("facts_file", type=click.File("r", encoding="utf-8"))
+@click.option("--ruleset", default=None, help="baseline name (default cn-national-2015)")
+@click.option("--version", type=int, default=None)
+def rules_evaluate(facts_file: click.File, ruleset: str | None, version: int | None) -> None:
+    """Print the decision for the incident facts in FACTS_FILE (JSON; '-' for standard input)."""
+    upgrade(_url())
+    services = build_services(_url())
+    try:
+        facts = json.load(facts_file)  # type: ignore[arg-type]
+        decision = services.rulesets.decide(facts, ruleset, version)
+    except json.JSONDecodeError as exc:
+        raise click.ClickException(f"not JSON: {exc}") from None
+    except EmflowError as exc:
+        raise click.ClickException(f"{exc.message} {json.dumps(exc.details, ensure_ascii=False)}") from None
+    finally:
+        services.close()
+    click.echo(json.dumps(decision, ensure_ascii=False, indent=2))
+
+
+@rules.command("deploy")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def rules_deploy(paths: tuple[Path, ...]) -> None:
+    """Deploy ruleset files (YAML or JSON); a version already deployed identically is unchanged."""
+    upgrade(_url())
+    services = build_services(_url())
+    failed = False
+    for path in paths:
+        try:
+            info, created = services.rulesets.deploy(path.read_bytes(), "cli")
+            click.echo(f"{path}: {info.name} v{info.version} ({info.kind}) {'deployed' if created else 'unchanged'}")
+        except EmflowError as exc:
+            failed = True
+            click.echo(f"{path}: {exc.message}", err=True)
+    services.close()
+    sys.exit(1 if failed else 0)
+
+
+@main.group()
 def users() -> None:
     """API users and tokens."""
 
@@ -139,6 +182,8 @@ def serve(host: str, port: int, workers: int, threads: int, no_deploy: bool, no_
     if not no_deploy and BUNDLED_PROCESSES.is_dir():
         for path, info, created in deploy_paths(services, [BUNDLED_PROCESSES], "system"):
             click.echo(f"{path.name}: {info.key} v{info.version} {'deployed' if created else 'unchanged'}")
+    for info, created in services.rulesets.deploy_bundled():
+        click.echo(f"ruleset {info.name} v{info.version} {'deployed' if created else 'unchanged'}")
     if services.users.count() == 0:
         click.echo("No users yet. Create the first administrator and take its token from the last line:\n"
                    "  emflow users add admin --role administrator")

@@ -177,12 +177,12 @@ class _Head:
 
 class InstanceService:
     def __init__(self, db: Database, definitions: DefinitionService, clock: Clock,
-                 cache: WorkflowCache | None = None):
+                 cache: WorkflowCache | None = None, rulesets: Any = None):
         self.db = db
         self.definitions = definitions
         self.clock = clock
         self.cache = cache if cache is not None else WorkflowCache()
-        self.script_engine = EmflowScriptEngine(SandboxedEnvironment(FUNCTIONS), SERVICES)
+        self.script_engine = EmflowScriptEngine(SandboxedEnvironment(FUNCTIONS), SERVICES, rulesets)
         self.timer_listeners: list[Callable[[datetime], None]] = []  # told after commit of a new timer
         self._wakeups = threading.local()
 

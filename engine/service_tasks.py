@@ -53,18 +53,20 @@ def incident_facts(data: Mapping[str, Any]) -> dict[str, Any]:
     return facts
 
 
-def _decide(facts: dict[str, Any]) -> dict[str, Any]:
+def _decide(task: Any, facts: dict[str, Any]) -> dict[str, Any]:
     recorded = _ctx().decisions
     if recorded is not None:  # replay: the decision history recorded, made by the ruleset version of its time
         return recorded(facts)
+    rulesets = getattr(task.workflow.script_engine, "rulesets", None)
+    if rulesets is not None:  # the versions deployed in the database
+        return rulesets.decide(facts)
     import rules
-    from rules.errors import FactsInvalid
 
     try:
         return rules.decide(facts).to_dict()
-    except FactsInvalid as exc:
-        errors = {e["field"]: e["message"] for e in getattr(exc, "errors", [])} or {"facts": str(exc)}
-        raise DataInvalid(errors, f"the incident facts cannot be graded: {exc}") from None
+    except rules.FactsInvalid as exc:
+        raise DataInvalid({e["field"]: e["message"] for e in exc.errors},
+                          f"the incident facts cannot be graded: {exc}") from None
 
 
 def _ctx() -> command_context.CommandContext:
@@ -82,7 +84,7 @@ def _due(start: str, minutes: int | None) -> str:
 def evaluate_escalation(task: Any, properties: Mapping[str, str]) -> None:
     ctx = _ctx()
     facts = incident_facts(task.data)
-    decision = _decide(facts)
+    decision = _decide(task, facts)
     discovered_at = task.data.get("discovered_at") or ctx.now.isoformat()
     task.data["escalation"] = decision
     task.data["initial_report_due_at"] = _due(discovered_at, decision.get("initial_report_deadline_minutes"))
@@ -97,7 +99,7 @@ def _strictness(decision: Mapping[str, Any]) -> tuple[int, bool]:
 def reevaluate_escalation(task: Any, properties: Mapping[str, str]) -> None:
     ctx = _ctx()
     facts = incident_facts(task.data)
-    new = _decide(facts)
+    new = _decide(task, facts)
     old = task.data.get("escalation") or {}
     before, after = _strictness(old), _strictness(new)
     if after > before and (after[0] > before[0] or after[1] > before[1]):

@@ -9,6 +9,7 @@ from engine.clock import Clock, SystemClock
 from engine.db import Database
 from engine.definitions import DefinitionInfo, DefinitionService
 from engine.instances import InstanceService
+from engine.rulesets import RulesetService
 from engine.timers import TimerService
 from engine.users import UserService
 from engine.workflow_cache import WorkflowCache
@@ -24,6 +25,7 @@ class Services:
     instances: InstanceService
     users: UserService
     timers: TimerService
+    rulesets: RulesetService
 
     def close(self) -> None:
         self.db.dispose()
@@ -34,8 +36,10 @@ def build_services(database_url: str | None = None, clock: Clock | None = None,
     db = Database(database_url)
     clock = clock or SystemClock()
     definitions = DefinitionService(db, clock)
-    instances = InstanceService(db, definitions, clock, WorkflowCache(cache_size))
-    return Services(db, clock, definitions, instances, UserService(db, clock), TimerService(db, instances, clock))
+    rulesets = RulesetService(db, clock)
+    instances = InstanceService(db, definitions, clock, WorkflowCache(cache_size), rulesets)
+    return Services(db, clock, definitions, instances, UserService(db, clock), TimerService(db, instances, clock),
+                    rulesets)
 
 
 def deploy_paths(services: Services, paths: list[Path], actor: str) -> list[tuple[Path, DefinitionInfo, bool]]:

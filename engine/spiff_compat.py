@@ -195,9 +195,10 @@ class EmflowParser(CamundaParser):
 class EmflowScriptEngine(PythonScriptEngine):
     """The sandboxed script engine plus the engine services service tasks call by topic."""
 
-    def __init__(self, environment: Any, services: dict[str, Any]):
+    def __init__(self, environment: Any, services: dict[str, Any], rulesets: Any = None):
         super().__init__(environment=environment)
         self.services = services
+        self.rulesets = rulesets  # engine.rulesets.RulesetService: the rules in force
 
     def call_service(self, task: Any, topic: str | None = None, properties: dict[str, str] | None = None,
                      **_: Any) -> None:

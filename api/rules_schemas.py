@@ -1,0 +1,44 @@
+"""Marshmallow schemas of the rules endpoints: rulesets and escalation decisions (REGULATIONS §9)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from api.schemas import QuerySchema
+
+
+class RulesetQuery(QuerySchema):
+    ruleset = fields.String(load_default=None, validate=validate.Length(1, 200),
+                            metadata={"description": "baseline ruleset name (default cn-national-2015)"})
+    version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+
+
+class RulesetInfoSchema(Schema):
+    name = fields.String(required=True)
+    version = fields.Integer(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(("baseline", "overlay")))
+    base = fields.String(allow_none=True)
+    sha256 = fields.String(required=True)
+    deployed_at = fields.DateTime(required=True)
+    deployed_by = fields.String(allow_none=True)
+
+
+class DecisionSchema(Schema):
+    """The §9 decision; every field is part of the contract."""
+
+    level = fields.String(required=True, validate=validate.OneOf(("I", "II", "III", "IV")))
+    reasons = fields.List(fields.String(), required=True)
+    art4_triggers = fields.List(fields.String(), required=True)
+    treat_as_major_for_reporting = fields.Boolean(required=True)
+    radiation_event = fields.Boolean(required=True)
+    initial_report_deadline_minutes = fields.Integer(required=True, allow_none=True)
+    deadline_rule = fields.Dict(allow_none=True)
+    report_to = fields.List(fields.String(), required=True)
+    onward_reports = fields.List(fields.Dict(), required=True)
+    notify_adjacent_regions = fields.Boolean(required=True)
+    response_level = fields.String(required=True)
+    response_lead = fields.String(required=True)
+    investigation = fields.Dict(required=True)
+    dispatch_city_work_group = fields.Boolean(required=True)
+    leader_on_scene = fields.Boolean(required=True)
+    ruleset = fields.Dict(required=True)
