@@ -219,6 +219,25 @@ class EmflowScriptEngine(PythonScriptEngine):
             raise WorkflowTaskException(f"service {topic} failed: {exc}", task=task, exception=exc) from exc
 
 
+# ----------------------------------------------------------------------------------------------- data merging
+from copy import deepcopy  # noqa: E402
+
+from SpiffWorkflow.util.deep_merge import DeepMerge  # noqa: E402
+
+_shallow_merge = DeepMerge.merge
+
+
+def _merge_without_sharing(a: dict[str, Any], b: dict[str, Any], path: list[str] | None = None) -> dict[str, Any]:
+    """SpiffWorkflow merges data (a task inheriting its parent's, a join gathering its branches) with shallow
+    copies, so tasks share nested dicts and lists: a later merge or script then changes another task's data in
+    place — at a parallel join a branch's stale copy of a decision rewrote the fields of the current one.
+    Merging a deep copy keeps every task's data its own."""
+    return _shallow_merge(a, deepcopy(b), path)
+
+
+DeepMerge.merge = staticmethod(_merge_without_sharing)
+
+
 # --------------------------------------------------------------------------------------------- live snapshot
 PRUNE_THRESHOLD = 0  # prune on every command: the snapshot always holds live state only
 

@@ -1,0 +1,170 @@
+"""investigation_accountability (事件调查和责任追究, PROCEDURES.md §2) walked through the HTTP API: the 三个不放过 gate,
+the discretionary level-IV decision and the investigation clock that pauses for the pollution-damage assessment."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+DISCOVERED = "2026-04-14T08:40:00+08:00"
+ENDED = "2026-04-15T18:00:00+08:00"
+PARALLEL = {"Task_SiteInspection": "investigation_team", "Task_Interviews": "investigation_team",
+            "Task_ReviewPlanImplementation": "investigation_team",
+            "Task_PollutionDamageAssessment": "investigation_team"}
+LEVEL_III = {  # the decision of the rules for 6,000 people evacuated, as five_firsts would hand it over
+    "level": "III", "response_level": "III", "response_lead": "city_government", "radiation_event": False,
+    "art4_triggers": [], "treat_as_major_for_reporting": False, "initial_report_deadline_minutes": 240,
+    "report_to": ["county_government", "city_eeb"], "dispatch_city_work_group": True, "leader_on_scene": True,
+    "investigation": {"lead": "provincial_eeb", "time_limit_days": 30, "mandatory": True},
+}
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+def test_three_no_let_go_loops_back_until_cause_responsibility_and_rectification_all_hold(desk):
+    bk = "LJ-2026-0301-09"
+    inv = desk.start("investigation_accountability", bk, {
+        "escalation": LEVEL_III, "emergency_ended_at": ENDED, "discovered_at": DISCOVERED,
+        "direct_loss_yuan": 8_000_000.0, "incident_unit": "江城新材料有限公司", "place": desk.FORM_VALUES["place"],
+    }, as_="leader")["id"]
+    # level III: mandatory, no discretionary decision; report also to the city bureau and the province
+    assert desk.ready(inv) == {"Task_FormInvestigationTeam": "leader"}
+    data = desk.data(inv)
+    assert data["investigation_time_limit_days"] == 30
+    assert data["report_recipients"] == ["same_level_government", "higher_level_eeb", "city_eeb", "provincial_eeb"]
+
+    # a team member has a conflict of interest: the team is formed again (O32 Art.6)
+    desk.complete("leader", "Task_FormInvestigationTeam", inv, no_conflict_of_interest=False)
+    assert desk.ready(inv) == {"Task_FormInvestigationTeam": "leader"}
+    desk.complete("leader", "Task_FormInvestigationTeam", inv, no_conflict_of_interest=True, investigator_count=4)
+    desk.complete("team", "Task_InvestigationPlan", inv)
+    assert desk.ready(inv) == PARALLEL
+    for element in PARALLEL:
+        desk.complete("team", element, inv)
+
+    def report_and_verify(rectification_done: bool) -> None:
+        desk.complete("team", "Task_RectificationMeasures", inv)
+        desk.complete("team", "Task_InvestigationReport", inv)
+        desk.complete("team", "Task_ReportToAuthorities", inv)
+        assert desk.ready(inv) == {"Task_VerifyRectification": "enforcement"}
+        desk.complete("enforcement", "Task_VerifyRectification", inv, rectification_done=rectification_done)
+
+    # round 1: the cause is not established → back to the cause, whatever the rest says
+    assert desk.ready(inv) == {"Task_DetermineCause": "investigation_team"}
+    desk.complete("team", "Task_DetermineCause", inv, cause_established=False,
+                  cause="初步怀疑法兰垫片老化，尚待检测报告确认")
+    desk.complete("team", "Task_DetermineResponsibility", inv, responsible_dealt_with=True)
+    report_and_verify(rectification_done=True)
+    assert desk.ready(inv) == {"Task_DetermineCause": "investigation_team"}
+
+    # round 2: cause established, the responsible not yet dealt with → back to responsibility, not to the cause
+    desk.complete("team", "Task_DetermineCause", inv, cause_established=True)
+    desk.complete("team", "Task_DetermineResponsibility", inv, responsible_dealt_with=False,
+                  handling_details="已移送公安机关，处理结果尚未作出")
+    report_and_verify(rectification_done=True)
+    assert desk.ready(inv) == {"Task_DetermineResponsibility": "investigation_team"}
+
+    # round 3: responsibility settled, rectification not carried out → the supervision check repeats
+    desk.complete("team", "Task_DetermineResponsibility", inv, responsible_dealt_with=True)
+    report_and_verify(rectification_done=False)
+    assert desk.ready(inv) == {"Task_VerifyRectification": "enforcement"}
+
+    # round 4: all three hold → publication, then the case review closes the case
+    desk.complete("enforcement", "Task_VerifyRectification", inv, rectification_done=True,
+                  supervision_notice_no="江环督〔2026〕6号")
+    assert desk.ready(inv) == {"Task_PublishConclusions": "press_office"}
+    desk.complete("press", "Task_PublishConclusions", inv)
+    assert desk.ready(inv) == {"Task_CaseReview": "emergency_office"}  # 8 million yuan: no litigation referral
+    closed = desk.complete("office", "Task_CaseReview", inv, start_plan_revision=False)
+    assert closed["status"] == "completed" and closed["ready_tasks"] == []
+
+    rework = ["Task_RectificationMeasures", "Task_InvestigationReport", "Task_ReportToAuthorities",
+              "Task_VerifyRectification"]
+    assert desk.completed_elements(inv) == [
+        "Task_FormInvestigationTeam", "Task_FormInvestigationTeam", "Task_InvestigationPlan", *PARALLEL,
+        "Task_DetermineCause", "Task_DetermineResponsibility", *rework,
+        "Task_DetermineCause", "Task_DetermineResponsibility", *rework,
+        "Task_DetermineResponsibility", *rework,
+        "Task_VerifyRectification", "Task_PublishConclusions", "Task_CaseReview"]
+    path = desk.touched(inv)
+    assert "End_CaseClosed" in path
+    assert not path & {"Task_DecideWhetherToInvestigate", "Task_PublicInterestLitigationReferral",
+                       "Service_StartPlanRevision"}
+    assert [i["definition_key"] for i in desk.by_business_key(bk)] == ["investigation_accountability"]
+
+
+def test_city_eeb_decides_not_to_investigate_a_level_iv_case(desk):
+    bk = "LJ-2026-0414-10"
+    ff, inv = desk.respond_and_close(bk, DISCOVERED, ENDED)
+    assert desk.ready(inv) == {"Task_DecideWhetherToInvestigate": "leader"}
+    task = desk.task("leader", "Task_DecideWhetherToInvestigate", inv)
+
+    # "no" without a reason is refused: the reason must be recorded
+    refused = desk.api.post(f"/api/v1/tasks/{task['id']}/complete", as_="leader",
+                            json={"data": {"investigate": False}})
+    assert refused.status_code == 422
+    assert "investigation_decision_reason" in json.dumps(refused.get_json())
+    assert desk.ready(inv) == {"Task_DecideWhetherToInvestigate": "leader"}
+
+    reason = "事件污染范围小、未造成人员伤亡，企业已主动处置，由执法部门依法立案查处即可"
+    done = desk.complete("leader", "Task_DecideWhetherToInvestigate", inv, investigate=False,
+                         investigation_decision_reason=reason)
+    assert done["status"] == "completed" and done["ready_tasks"] == [] and done["ended_at"]
+    assert done["data"]["investigate"] is False and done["data"]["investigation_decision_reason"] == reason
+    path = desk.touched(inv)
+    assert "End_NotInvestigated" in path
+    assert not path & {"Task_FormInvestigationTeam", "End_CaseClosed"}
+    [decided] = desk.events(inv, "task_completed", "Task_DecideWhetherToInvestigate")
+    assert decided["actor"] == "leader"
+    assert decided["payload"]["data"] == {"investigate": False, "investigation_decision_reason": reason}
+    assert [(i["id"], i["status"]) for i in desk.by_business_key(bk)] == [(ff, "completed"), (inv, "completed")]
+
+
+def test_investigation_deadline_pauses_for_the_pollution_damage_assessment(desk):
+    _, inv = desk.respond_and_close("LJ-2026-0414-11", DISCOVERED, ENDED)
+    desk.complete("leader", "Task_DecideWhetherToInvestigate", inv, investigate=True,
+                  investigation_decision_reason="群众反映强烈，决定组织调查")
+    assert desk.ready(inv) == {"Task_FormInvestigationTeam": "leader"}
+    assert desk.data(inv)["investigation_time_limit_days"] == 30  # level IV
+    assert desk.data(inv)["report_recipients"] == ["same_level_government", "higher_level_eeb"]
+    desk.complete("leader", "Task_FormInvestigationTeam", inv, no_conflict_of_interest=True)
+
+    desk.clock.set(utc(2026, 4, 20, 1, 0))  # Monday 20 April, 09:00 CST: the plan is made, the assessment starts
+    desk.complete("team", "Task_InvestigationPlan", inv)
+    assert desk.ready(inv) == PARALLEL
+    desk.clock.set(utc(2026, 4, 22, 1, 0))
+    for element in ("Task_SiteInspection", "Task_Interviews", "Task_ReviewPlanImplementation"):
+        desk.complete("team", element, inv)
+    desk.clock.set(utc(2026, 4, 30, 1, 0))  # the assessment took 10 days
+    desk.complete("team", "Task_PollutionDamageAssessment", inv)
+    data = desk.data(inv)
+    assert desk.parse(data["assessment_started_at"]) == utc(2026, 4, 20, 1, 0)
+    assert desk.parse(data["assessment_ended_at"]) == utc(2026, 4, 30, 1, 0)
+    assert data["assessment_paused_minutes"] == 10 * 24 * 60
+
+    desk.complete("team", "Task_DetermineCause", inv, cause_established=True)
+    desk.complete("team", "Task_DetermineResponsibility", inv, responsible_dealt_with=True)
+    desk.complete("team", "Task_RectificationMeasures", inv)
+    report = desk.ready_task(inv, "Task_InvestigationReport")
+    due = desk.parse(ENDED) + timedelta(days=30 + 10)  # 25 May 18:00 CST, not 15 May
+    assert due == utc(2026, 5, 25, 10, 0)
+    assert desk.parse(report["due_at"]) == due
+    assert desk.parse(data["investigation_report_due_at"]) == due
+
+    desk.clock.set(due - timedelta(minutes=1))
+    assert desk.fire_due_timers() == 0
+    desk.clock.set(due + timedelta(minutes=1))
+    assert desk.fire_due_timers() == 1
+    ready = desk.ready(inv)
+    assert ready == {"Task_InvestigationReport": "investigation_team", "Task_OverdueInvestigationReport": "leader"}
+    assert desk.ready_task(inv, "Task_InvestigationReport")["overdue"] is True
+    [fired] = desk.events(inv, "timer_fired")
+    assert fired["element_id"] == "Timer_InvestigationReportOverdue"
+    assert fired["payload"]["attached_to"] == "Task_InvestigationReport"
+    assert desk.parse(fired["payload"]["due_at"]) == due
+    desk.complete("leader", "Task_OverdueInvestigationReport", inv)
+    desk.complete("team", "Task_InvestigationReport", inv)
+    assert desk.ready(inv) == {"Task_ReportToAuthorities": "investigation_team"}
+    assert "End_OverdueInvestigationReport" in desk.touched(inv)
