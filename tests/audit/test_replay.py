@@ -263,21 +263,18 @@ def test_replay_answers_4xx_for_what_cannot_be_replayed(env, incident):
 
 @pytest.fixture
 def decisions_hook(monkeypatch):
-    """The change proposed for ``engine.service_tasks._decide``: consult ``CommandContext.decisions`` first.
-    Live commands have none and ask the rules; replay hands over the recorded decisions."""
-    from engine import command_context, service_tasks
+    """Counts the times the rules in force are asked (``RulesetService.decide``); ``engine.service_tasks._decide``
+    consults ``CommandContext.decisions`` first, so replay should ask them nothing."""
+    from engine.rulesets import RulesetService
 
     asked = []
-    rules_decide = service_tasks._decide
+    rules_decide = RulesetService.decide
 
-    def decide(facts):
-        source = getattr(command_context.current(), "decisions", None)
-        if source is not None:
-            return source(facts)
+    def decide(self, facts, *args, **kwargs):
         asked.append(facts)
-        return rules_decide(facts)
+        return rules_decide(self, facts, *args, **kwargs)
 
-    monkeypatch.setattr(service_tasks, "_decide", decide)
+    monkeypatch.setattr(RulesetService, "decide", decide)
     return asked
 
 
@@ -292,6 +289,7 @@ def test_with_the_hook_replay_uses_the_recorded_decisions_not_todays_rules(env, 
         raise AssertionError("replay asked the rules")
 
     monkeypatch.setattr("rules.decide", no_rules)
+    monkeypatch.setattr("engine.rulesets.RulesetService.decide", lambda self, facts, *a, **k: no_rules(facts))
     body = _replay(env, parent).get_json()
     assert body.get("consistent") is True, body
     regraded = next(e for e in env.history(parent) if e["kind"] == "escalation_reevaluated")
