@@ -51,6 +51,11 @@ def request_body() -> bytes:
 
 def json_body(schema: Schema) -> dict[str, Any]:
     """The JSON body loaded through ``schema``: not JSON or not an object is a 400, bad content a 422."""
+    return schema.load(json_object())
+
+
+def json_object() -> dict[str, Any]:
+    """The JSON body as a dict that can be stored as it is (``check_json``), for bodies without a fixed schema."""
     if not request.is_json:
         raise BadRequest("the body must be JSON (Content-Type: application/json)")
     request_body()
@@ -64,7 +69,7 @@ def json_body(schema: Schema) -> dict[str, Any]:
         kind = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number"}
         raise BadRequest(f"the body must be a JSON object, not {kind.get(type(body), 'null')}")
     check_json(body)
-    return schema.load(body)
+    return body
 
 
 def check_json(value: Any) -> None:

@@ -27,11 +27,24 @@ STATUS = {
 
 
 def error_response(status: int, code: str, message: str, details: Any = None) -> Any:
-    response = jsonify({"error": {"code": code, "message": message, "details": details}})
+    """The error body; messages often quote the input, so text that cannot be encoded is made encodable first."""
+    response = jsonify(_encodable({"error": {"code": code, "message": message, "details": details}}))
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="emflow"'
     return response
+
+
+def _encodable(value: Any) -> Any:
+    """Lone surrogates (JSON ``"\\ud800"`` decodes to one) become U+FFFD: otherwise writing the response fails and
+    a 4xx that quotes hostile input turns into a 500."""
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    if isinstance(value, dict):
+        return {_encodable(k): _encodable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encodable(v) for v in value]
+    return value
 
 
 def init_app(app: Flask) -> None:

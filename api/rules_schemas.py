@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
-from api.schemas import QuerySchema
+from api.schemas import Id, QuerySchema, Text
 
 
 class RulesetQuery(QuerySchema):
-    ruleset = fields.String(load_default=None, validate=validate.Length(1, 200),
-                            metadata={"description": "baseline ruleset name (default cn-national-2015)"})
-    version = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    ruleset = Text(load_default=None, validate=validate.Length(1, 200),
+                   metadata={"description": "baseline ruleset name (default cn-national-2015)"})
+    version = Id(strict=False, load_default=None)
 
 
 class RulesetInfoSchema(Schema):

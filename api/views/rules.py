@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from api.auth import ADMIN, AUDITOR, EVERYONE, RESPONDER, requires
-from api.context import BadRequest, actor, query, services
+from api.context import BadRequest, actor, json_object, query, request_body, services
 from api.rules_schemas import DecisionSchema, RulesetInfoSchema, RulesetQuery
 
 bp = Blueprint("rules", __name__)
@@ -31,9 +31,7 @@ def evaluate() -> Any:
         422: {description: a fact is missing or invalid (named), content: {application/json: {schema: ErrorSchema}}}
     """
     args = query(RulesetQuery())
-    facts = request.get_json(silent=True)
-    if not isinstance(facts, dict):
-        raise BadRequest("the body must be a JSON object of incident facts")
+    facts = json_object()
     decision = services().rulesets.decide(facts, args["ruleset"], args["version"])
     return DecisionSchema().dump(decision)
 
@@ -69,7 +67,7 @@ def deploy_ruleset() -> Any:
         400: {description: invalid ruleset naming rule and field, content: {application/json: {schema: ErrorSchema}}}
         409: {description: that version exists with other rules, content: {application/json: {schema: ErrorSchema}}}
     """
-    body = request.get_data(cache=False)
+    body = request_body()
     if not body:
         raise BadRequest("empty body: send the ruleset as YAML or JSON")
     info, created = services().rulesets.deploy(body, actor().name)

@@ -503,3 +503,18 @@ def test_a_denial_on_a_long_path_is_still_403_and_audited(api):
     entry = api.app.extensions["emflow"].users.audit_log(1)[0]
     assert entry["actor"] == "auditor" and entry["outcome"] == "denied"
     assert entry["action"].startswith("POST /api/v1/tasks/ttt") and len(entry["action"]) <= 200
+
+
+def test_bodies_without_a_fixed_schema_get_the_same_checks(api):
+    """Escalation facts and ruleset documents are free-form, yet as hostile as any other body."""
+    evaluate = "/api/v1/escalation/evaluate"
+    nan = api.post(evaluate, as_="duty", data='{"deaths": NaN}', content_type="application/json")
+    assert "deaths" in _assert_error(nan, 422)["details"]
+    _assert_error(api.post(evaluate, as_="duty", data="[" * 100_000 + "]" * 100_000,
+                           content_type="application/json"), 400)
+    _assert_error(api.post(evaluate, as_="duty", data='{"deaths": 0}', content_type="text/plain"), 400)
+    huge = api.post(evaluate + "?version=99999999999999999999", as_="duty", json={"deaths": 0})
+    assert "version" in _assert_error(huge, 422)["details"]
+    # an error that quotes a key holding a lone surrogate is still a 400, not a 500 while writing the answer
+    quoted = api.post("/api/v1/rulesets", data='{"\\ud800": 1}', content_type="application/json")
+    assert "\ufffd" in _assert_error(quoted, 400)["message"]

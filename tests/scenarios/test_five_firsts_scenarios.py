@@ -6,7 +6,6 @@ Standard Time on Tuesday 14 April 2026; the leak was discovered at 08:40.
 
 from __future__ import annotations
 
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -445,8 +444,9 @@ def test_raised_decision_reaches_the_investigation_intact_when_the_emergency_is_
         if not others:
             break
         element = sorted(others)[0]
-        user_of_lane = sys.modules[type(desk).__module__].USER_OF_LANE
-        desk.complete(user_of_lane[others[element]], element, iid,
+        [user] = [u for u in desk.api.tokens if u not in ("admin", "auditor")
+                  and any(t["element_id"] == element for t in desk.inbox(u, iid))][:1]
+        desk.complete(user, element, iid,
                       **({"press_conference_held": True} if element == "Task_HoldPressConference" else {}))
     assert set(desk.ready(iid)) == {"Task_FollowUpReport"}
     done = desk.drive(iid, answers={
