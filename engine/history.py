@@ -28,9 +28,18 @@ class PendingEvent:
     task_id: str | None = None
 
 
+class DataNotStorable(ValueError):
+    """A value JSON cannot hold exactly (NaN, infinity, a lone surrogate, an integer past 4,300 digits)."""
+
+
 def json_safe(value: Any) -> Any:
     """A JSON round trip: what is stored and hashed must be exactly what is read back."""
-    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+    try:
+        text = json.dumps(value, default=str, ensure_ascii=False, allow_nan=False)
+        text.encode("utf-8")
+        return json.loads(text)
+    except (ValueError, UnicodeEncodeError) as exc:
+        raise DataNotStorable(str(exc)) from None
 
 
 def canonical(instance_id: int, seq: int, at: datetime, actor: str | None, event: PendingEvent) -> str:

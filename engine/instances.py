@@ -315,7 +315,7 @@ class InstanceService:
         events = new.events + self._insert_children(conn, new.children, new.link_elements, ctx, new_id)
         if parent_id is not None:
             events[0].payload["parent_id"] = parent_id
-        rows, seq, head = history.build_rows(new_id, 0, history.GENESIS, now, actor.name, events)
+        rows, seq, head = _history_rows(new_id, 0, history.GENESIS, now, actor.name, events)
         conn.execute(update(_I).where(_I.c.id == new_id).values(history_seq=seq, history_head=head))
         conn.execute(_INSERT_HISTORY, rows)
         tasks = self._task_changes(new_id, new.loaded, new.workflow, {}, now, actor)
@@ -469,12 +469,13 @@ class InstanceService:
         timers = self._timer_changes(head.instance_id, timers_before, workflow, now)
         prune_finished(workflow)
         snapshot = dump_workflow(workflow)
-        rows, seq, chain_head = history.build_rows(head.instance_id, head.seq, head.head, now, actor.name, events)
+        data = _data_of(workflow)
+        rows, seq, chain_head = _history_rows(head.instance_id, head.seq, head.head, now, actor.name, events)
         self._pending_wakeups.clear()
         with self.db.transaction() as conn:
             res = conn.execute(_ADVANCE, {
                 "iid": head.instance_id, "v": head.version, "new_v": head.version + 1, "snapshot": snapshot,
-                "status": status, "data": _data_of(workflow), "seq": seq, "head": chain_head, "now": now,
+                "status": status, "data": data, "seq": seq, "head": chain_head, "now": now,
                 "ended": now if status in (COMPLETED, CANCELLED) else None,
             })
             if res.rowcount != 1:
@@ -483,7 +484,7 @@ class InstanceService:
             if children:  # their ids are known only now: the announcing events continue the chain
                 more = self._insert_children(conn, children, [link.element_id for link in ctx.links], ctx,
                                              head.instance_id)
-                extra, seq, chain_head = history.build_rows(head.instance_id, seq, chain_head, now, actor.name, more)
+                extra, seq, chain_head = _history_rows(head.instance_id, seq, chain_head, now, actor.name, more)
                 rows += extra
                 conn.execute(_SET_CHAIN, {"iid": head.instance_id, "seq": seq, "head": chain_head})
             conn.execute(_INSERT_HISTORY, rows)
@@ -711,7 +712,24 @@ def _timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
     return out
 
 
+def _history_rows(instance_id: int, seq: int, head: str, now: datetime, actor: str | None,
+                  events: list[PendingEvent]) -> tuple[list[dict[str, Any]], int, str]:
+    try:
+        return history.build_rows(instance_id, seq, head, now, actor, events)
+    except history.DataNotStorable as exc:
+        raise ProcessError(f"the process data holds a value that cannot be stored ({exc}); check the scripts "
+                           "that set it", {"element_id": None, "line": None}) from None
+
+
 def _data_of(workflow: BpmnWorkflow) -> dict[str, Any]:
+    try:
+        return _live_data(workflow)
+    except history.DataNotStorable as exc:
+        raise ProcessError(f"the process data holds a value that cannot be stored ({exc}); check the scripts "
+                           "that set it", {"element_id": None, "line": None}) from None
+
+
+def _live_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     """The instance's data as of its latest step: workflow data overlaid with the live branches' task data."""
     data = dict(workflow.data)
     live = [t for t in _all_tasks(workflow) if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED)]

@@ -66,6 +66,8 @@ class RulesetService:
             raise RulesetRejected(f"invalid ruleset: {exc}", list(exc.problems)) from None
         except rules.RulesError as exc:
             raise RulesetRejected(f"invalid ruleset: {exc}") from None
+        except (UnicodeError, ValueError) as exc:  # e.g. a lone surrogate escaped in JSON text
+            raise RulesetRejected(f"invalid ruleset text: {exc}") from None
         with self.db.connect() as conn:
             existing = conn.execute(select(_R).where(_R.c.name == candidate.name,
                                                      _R.c.version == candidate.version)).first()

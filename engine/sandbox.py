@@ -46,7 +46,7 @@ from engine.errors import EmflowError
 
 MAX_SOURCE_CHARS = 100_000
 MAX_SEQUENCE_LENGTH = 1_000_000
-MAX_INT_BITS = 100_000
+MAX_INT_BITS = 13_000  # below Python's 4,300-digit str() limit, so every integer round-trips through JSON
 MAX_RANGE = 100_000
 MAX_FORMAT_WIDTH = 1_000
 

@@ -141,3 +141,19 @@ def test_a_failing_script_is_422_naming_the_element_and_changes_nothing(api):
     after = api.get(f"/api/v1/instances/{inst['id']}").get_json()
     assert after["version"] == inst["version"] and after["status"] == "running"
     assert [t["id"] for t in after["ready_tasks"]] == [task_id]
+
+
+@pytest.mark.parametrize(("script", "start_data"), [
+    ("ratio = divisor * 10.0", {"divisor": 1e308}),        # infinity: JSON cannot hold it
+    ("ratio = divisor ** 4000", {"divisor": 10}),          # an integer too large to round-trip
+])
+def test_values_json_cannot_hold_are_a_422_and_change_nothing(api, script, start_data):
+    xml = RUNTIME_FAILURE.replace(b"ratio = 1 / divisor", script.encode()).replace(b'id="divide"', b'id="bigval"')
+    assert api.deploy(xml).status_code == 201
+    inst = api.start("bigval", data=start_data).get_json()
+    task_id = inst["ready_tasks"][0]["id"]
+    res = api.post(f"/api/v1/tasks/{task_id}/complete", as_="duty", json={"data": {}})
+    assert res.status_code == 422, res.get_json()
+    assert res.get_json()["error"]["code"] == "process_error"
+    after = api.get(f"/api/v1/instances/{inst['id']}").get_json()
+    assert after["version"] == inst["version"] and [t["id"] for t in after["ready_tasks"]] == [task_id]
