@@ -4,8 +4,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+WEB    := api/web
 
-.PHONY: run test setup lint bench clean
+.PHONY: run test setup lint bench clean chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,7 +16,18 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# the pages: npm ci when the lock file changes, the esbuild bundle when a source changes (else nothing to do)
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+
+$(WEB)/dist/manifest.json: $(WEB)/node_modules/.package-lock.json $(WEB)/build.mjs $(shell find $(WEB)/src -type f)
+	cd $(WEB) && node build.mjs
+
+setup: $(STAMP) $(WEB)/dist/manifest.json
+
+# the browser tests drive Debian's chromium (never a browser downloaded by Playwright)
+chromium:
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 
 run: setup
 	$(BIN)/emflow serve --host 127.0.0.1 --port 5000
@@ -23,11 +35,11 @@ run: setup
 lint: setup
 	$(BIN)/ruff check engine rules api tests bench
 
-test: setup lint
+test: setup lint chromium
 	$(BIN)/python -m pytest -q
 
 bench: setup
 	$(BIN)/python bench/engine_bench.py
 
 clean:
-	rm -rf $(VENV) *.egg-info var .pytest_cache
+	rm -rf $(VENV) *.egg-info var .pytest_cache $(WEB)/dist $(WEB)/node_modules

@@ -17,7 +17,7 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     """Build an app; ``config`` keys: DATABASE_URL, MAX_CONTENT_LENGTH, WORKFLOW_CACHE_SIZE."""
     from api import errors, openapi
     from api.converters import CONVERTERS
-    from api.views import audit, definitions, docs, health, instances, rules, tasks
+    from api.views import audit, definitions, docs, health, instances, pages, rules, tasks, ui
 
     app = Flask(__name__)
     app.url_map.converters.update(CONVERTERS)
@@ -28,7 +28,8 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
         app.config.get("DATABASE_URL"), clock=clock, cache_size=int(app.config.get("WORKFLOW_CACHE_SIZE", 2000))
     )
     errors.init_app(app)
-    for module in (health, definitions, instances, tasks, rules, docs, audit):
+    for module in (health, definitions, instances, tasks, rules, docs, audit, ui):
         app.register_blueprint(module.bp, url_prefix="/api/v1")
+    app.register_blueprint(pages.bp)
     openapi.init_app(app)
     return app
