@@ -102,5 +102,11 @@ class Database:
         with self._write_engine.begin() as conn:
             yield conn
 
+    def ping(self) -> str:
+        """Reach the database once; returns its dialect name (sqlite, postgresql)."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+        return self.engine.dialect.name
+
     def dispose(self) -> None:
         self.engine.dispose()

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint
-from sqlalchemy import text
 
 from api.auth import public
 from api.context import services
@@ -23,6 +22,4 @@ def health() -> Any:
       responses:
         200: {content: {application/json: {schema: HealthSchema}}}
     """
-    with services().db.read() as s:
-        s.execute(text("SELECT 1"))
-    return HealthSchema().dump({"status": "ok", "database": services().db.engine.dialect.name})
+    return HealthSchema().dump({"status": "ok", "database": services().db.ping()})
