@@ -28,19 +28,29 @@ from engine.clock import Clock
 from engine.command_context import CommandContext
 from engine.db import Database
 from engine.definitions import DefinitionService, LoadedDefinition
+from engine.effects import (
+    TaskChanges,
+    TimerChanges,
+    fired_timer_events,
+    live_data,
+    task_changes,
+    task_states,
+    timer_changes,
+    transition_events,
+    waiting_timers,
+)
 from engine.errors import Conflict, DataInvalid, EmflowError, Forbidden, NotFound, ProcessError
 from engine.forms import FormField, validate
 from engine.history import PendingEvent, json_safe
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
 from engine.sandbox import SandboxedEnvironment
 from engine.service_tasks import FUNCTIONS, SERVICES
-from engine.spiff_compat import EmflowScriptEngine, dump_workflow, load_workflow, prune_finished, timer_due
+from engine.spiff_compat import EmflowScriptEngine, dump_workflow, load_workflow, prune_finished
 from engine.workflow_cache import WorkflowCache
 
 RUNNING, SUSPENDED, COMPLETED, CANCELLED = "running", "suspended", "completed", "cancelled"
 STATUSES = (RUNNING, SUSPENDED, COMPLETED, CANCELLED)
 TASK_STATES = ("READY", "COMPLETED", "CANCELLED")
-_RECORDED = TaskState.WAITING | TaskState.READY | TaskState.STARTED | TaskState.FINISHED_MASK
 
 
 @dataclass(frozen=True)
@@ -146,20 +156,6 @@ class _NewInstance:
     link_elements: list[str]
     seed: str
     ready: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass
-class _TaskChanges:
-    new_rows: list[dict[str, Any]]
-    ended: list[dict[str, Any]]
-    ready: list[tuple[str, str]]
-
-
-@dataclass
-class _TimerChanges:
-    added: list[dict[str, Any]]
-    fired: list[dict[str, Any]]
-    cancelled: list[dict[str, Any]]
 
 
 @dataclass
@@ -296,7 +292,7 @@ class InstanceService:
         events = [PendingEvent("instance_started", {"definition_key": info.key, "definition_version": info.version,
                                                     "business_key": business_key, "data": data, "seed": seed,
                                                     "parent_id": parent_id, "link_kind": link_kind})]
-        events += own.events + self._transitions(loaded, workflow, {})
+        events += own.events + transition_events(loaded, workflow, {})
         status = COMPLETED if workflow.is_completed() else RUNNING
         children = [self._prepare_new(link.definition_key, business_key, link.data, ctx, link_kind=link.link_kind)
                     for link in own.links]
@@ -318,8 +314,8 @@ class InstanceService:
         rows, seq, head = _history_rows(new_id, 0, history.GENESIS, now, actor.name, events)
         conn.execute(update(_I).where(_I.c.id == new_id).values(history_seq=seq, history_head=head))
         conn.execute(_INSERT_HISTORY, rows)
-        tasks = self._task_changes(new_id, new.loaded, new.workflow, {}, now, actor)
-        timers = self._timer_changes(new_id, {}, new.workflow, now)
+        tasks = task_changes(new_id, new.loaded, new.workflow, {}, now, actor)
+        timers = timer_changes(new_id, {}, new.workflow, now)
         self._write_tasks(conn, tasks)
         self._write_timers(conn, timers)
         new.ready = tasks.ready
@@ -450,8 +446,8 @@ class InstanceService:
             raise Conflict(f"instance {head.instance_id} is suspended", {"status": head.status})
         loaded = self.definitions.load(head.definition_id)
         workflow = self._workflow(head, loaded)
-        before = _states(workflow)
-        timers_before = _timers(workflow)
+        before = task_states(workflow)
+        timers_before = waiting_timers(workflow)
         ctx = CommandContext(now=self.clock.now(), actor=actor, timer_now=timer_now, instance_id=head.instance_id,
                              seed=head.seed, seq=head.seq + 1)
         with command_context.running(ctx):
@@ -462,11 +458,11 @@ class InstanceService:
             children = [self._prepare_new(link.definition_key, business_key, link.data, ctx,
                                           link_kind=link.link_kind) for link in ctx.links]
         now = ctx.now
-        events = step.events + ctx.events + _fired_timers(workflow, timers_before, now)
-        events += self._transitions(loaded, workflow, before)
+        events = step.events + ctx.events + fired_timer_events(workflow, timers_before, now)
+        events += transition_events(loaded, workflow, before)
         status = step.status or (COMPLETED if workflow.is_completed() else head.status)
-        tasks = self._task_changes(head.instance_id, loaded, workflow, before, now, actor)
-        timers = self._timer_changes(head.instance_id, timers_before, workflow, now)
+        tasks = task_changes(head.instance_id, loaded, workflow, before, now, actor)
+        timers = timer_changes(head.instance_id, timers_before, workflow, now)
         prune_finished(workflow)
         snapshot = dump_workflow(workflow)
         data = _data_of(workflow)
@@ -511,24 +507,7 @@ class InstanceService:
         with self.db.connect() as conn:
             return conn.execute(select(_I.c.business_key).where(_I.c.id == instance_id)).scalar_one()
 
-    @staticmethod
-    def _timer_changes(instance_id: int, before: dict[str, tuple[str, datetime]], workflow: BpmnWorkflow,
-                       now: datetime) -> _TimerChanges:
-        """How the ``timer`` table must change so that it equals the workflow's waiting timers."""
-        after = _timers(workflow)
-        added = [{"instance_id": instance_id, "task_id": tid, "element_id": element, "due_at": due,
-                  "fired_at": None, "cancelled_at": None}
-                 for tid, (element, due) in after.items() if tid not in before]
-        fired, cancelled = [], []
-        gone = [tid for tid in before if tid not in after]
-        if gone:
-            states = {str(t.id): t.state for t in _all_tasks(workflow)}
-            for tid in gone:
-                did_fire = states.get(tid, TaskState.CANCELLED) & (TaskState.READY | TaskState.COMPLETED)
-                (fired if did_fire else cancelled).append({"iid": instance_id, "tid": tid, "at": now})
-        return _TimerChanges(added, fired, cancelled)
-
-    def _write_timers(self, conn: Connection, changes: _TimerChanges) -> None:
+    def _write_timers(self, conn: Connection, changes: TimerChanges) -> None:
         if changes.added:
             conn.execute(_INSERT_TIMER, changes.added)
             earliest = min(row["due_at"] for row in changes.added)
@@ -584,60 +563,8 @@ class InstanceService:
             raise ProcessError(f"the process failed at {element or 'an element'}: {exc}",
                                {"element_id": element, "line": line}) from None
 
-    def _transitions(self, loaded: LoadedDefinition, workflow: BpmnWorkflow,
-                     before: dict[UUID, int]) -> list[PendingEvent]:
-        events = []
-        for task in _all_tasks(workflow):
-            spec = task.task_spec
-            if not getattr(spec, "bpmn_id", None) or not (task.state & _RECORDED):
-                continue
-            old = before.get(task.id)
-            if old == task.state:
-                continue
-            payload: dict[str, Any] = {
-                "from": TaskState.get_name(old) if old is not None else None,
-                "to": TaskState.get_name(task.state),
-                "name": spec.bpmn_name,
-                "lane": loaded.lane_of(spec.bpmn_id)[0],
-            }
-            if task.state == TaskState.COMPLETED and task.parent is not None:
-                delta = {k: v for k, v in task.data.items() if task.parent.data.get(k, _MISSING) != v}
-                if delta:
-                    payload["data_delta"] = delta
-            events.append(PendingEvent("task_state", payload, spec.bpmn_id, str(task.id)))
-        return events
-
     @staticmethod
-    def _task_changes(instance_id: int, loaded: LoadedDefinition, workflow: BpmnWorkflow,
-                      before: dict[UUID, int], now: datetime, actor: Actor) -> _TaskChanges:
-        """Task rows for user tasks that became READY or left READY, and the READY ones."""
-        changes = _TaskChanges([], [], [])
-        for task in _all_tasks(workflow):
-            spec = task.task_spec
-            if not getattr(spec, "manual", False):
-                continue
-            if task.state == TaskState.READY:
-                changes.ready.append((str(task.id), spec.bpmn_id))
-            old = before.get(task.id)
-            if old == task.state:
-                continue
-            if task.state == TaskState.READY:
-                lane, lane_name = loaded.lane_of(spec.bpmn_id)
-                changes.new_rows.append({
-                    "id": str(task.id), "instance_id": instance_id, "element_id": spec.bpmn_id,
-                    "name": spec.bpmn_name, "lane": lane, "lane_name": lane_name or getattr(spec, "lane", None),
-                    "state": "READY", "form": [f.to_dict() for f in loaded.forms.get(spec.bpmn_id, [])],
-                    "assignee": None, "due_at": _deadline_of(task), "created_at": now, "ended_at": None,
-                    "ended_by": None,
-                })
-            elif old == TaskState.READY and task.state & TaskState.FINISHED_MASK:
-                done = task.state == TaskState.COMPLETED
-                changes.ended.append({"tid": str(task.id), "st": "COMPLETED" if done else "CANCELLED", "at": now,
-                                      "by": actor.name if done else SYSTEM.name})
-        return changes
-
-    @staticmethod
-    def _write_tasks(conn: Connection, changes: _TaskChanges) -> None:
+    def _write_tasks(conn: Connection, changes: TaskChanges) -> None:
         if changes.new_rows:
             conn.execute(_INSERT_TASK, changes.new_rows)
         if changes.ended:
@@ -648,68 +575,6 @@ def _instance_view(row: Any, tasks: Any, now: datetime | None = None) -> Instanc
     return InstanceView(row.id, row.definition_key, row.definition_version, row.business_key, row.status,
                         row.version, row.data, row.parent_id, row.link_kind, row.created_at, row.updated_at,
                         row.ended_at, [TaskView.of(t, now) for t in tasks])
-
-
-_MISSING = object()
-
-
-def _all_tasks(workflow: BpmnWorkflow) -> list[Any]:
-    tasks = list(workflow.tasks.values())
-    for sub in workflow.subprocesses.values():
-        tasks.extend(sub.tasks.values())
-    return tasks
-
-
-def _states(workflow: BpmnWorkflow) -> dict[UUID, int]:
-    return {t.id: t.state for t in _all_tasks(workflow)}
-
-
-def _fired_timers(workflow: BpmnWorkflow, before: dict[str, tuple[str, datetime]],
-                  now: datetime) -> list[PendingEvent]:
-    """A timer that fired is a deadline that passed: history keeps its due time and how late it was noticed."""
-    events = []
-    for task in _all_tasks(workflow):
-        tid = str(task.id)
-        if tid in before and task.state & (TaskState.READY | TaskState.COMPLETED):
-            element, due = before[tid]
-            events.append(PendingEvent("timer_fired", {
-                "due_at": due.isoformat(), "fired_at": now.isoformat(),
-                "late_seconds": round(max(0.0, (now - due).total_seconds()), 3),
-                "attached_to": _attached_element(task),
-            }, element, tid))
-    return events
-
-
-def _attached_element(task: Any) -> str | None:
-    """The BPMN id of the activity a boundary timer is attached to (None for other timers)."""
-    parent = task.parent
-    if parent is None or type(parent.task_spec).__name__ != "BoundaryEventSplit":
-        return None
-    for sibling in parent.children:
-        if sibling is not task and type(sibling.task_spec).__name__ != "BoundaryEvent":
-            return sibling.task_spec.bpmn_id
-    return None
-
-
-def _deadline_of(task: Any) -> datetime | None:
-    """A user task's due time: the earliest timer boundary event attached to it."""
-    parent = task.parent
-    if parent is None or type(parent.task_spec).__name__ != "BoundaryEventSplit":
-        return None
-    dues = [timer_due(s) for s in parent.children if s is not task and s.state == TaskState.WAITING]
-    dues = [d for d in dues if d is not None]
-    return min(dues) if dues else None
-
-
-def _timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
-    """Waiting timer tasks: task id -> (element id, due time)."""
-    out = {}
-    for task in _all_tasks(workflow):
-        if task.state == TaskState.WAITING:
-            due = timer_due(task)
-            if due is not None:
-                out[str(task.id)] = (task.task_spec.bpmn_id, due)
-    return out
 
 
 def _history_rows(instance_id: int, seq: int, head: str, now: datetime, actor: str | None,
@@ -723,18 +588,7 @@ def _history_rows(instance_id: int, seq: int, head: str, now: datetime, actor: s
 
 def _data_of(workflow: BpmnWorkflow) -> dict[str, Any]:
     try:
-        return _live_data(workflow)
+        return live_data(workflow)
     except history.DataNotStorable as exc:
         raise ProcessError(f"the process data holds a value that cannot be stored ({exc}); check the scripts "
                            "that set it", {"element_id": None, "line": None}) from None
-
-
-def _live_data(workflow: BpmnWorkflow) -> dict[str, Any]:
-    """The instance's data as of its latest step: workflow data overlaid with the live branches' task data."""
-    data = dict(workflow.data)
-    live = [t for t in _all_tasks(workflow) if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED)]
-    if not live and workflow.last_task is not None:
-        live = [workflow.last_task]
-    for task in sorted(live, key=lambda t: t.last_state_change):
-        data.update(task.data)
-    return json_safe(data)

@@ -43,6 +43,7 @@ from engine.actors import Actor
 from engine.audit import StoredEvent
 from engine.command_context import CommandContext
 from engine.definitions import LoadedDefinition
+from engine.effects import all_tasks, deadline_of, fired_timer_events, task_states, transition_events, waiting_timers
 from engine.errors import Conflict, DataInvalid, EmflowError, NotFound
 from engine.history import PendingEvent, json_safe
 from engine.instances import (
@@ -51,12 +52,7 @@ from engine.instances import (
     RUNNING,
     SUSPENDED,
     InstanceService,
-    _all_tasks,
     _data_of,
-    _deadline_of,
-    _fired_timers,
-    _states,
-    _timers,
 )
 from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
 from engine.spiff_compat import dump_workflow
@@ -427,7 +423,7 @@ class _Run:
         ctx = CommandContext(now=first.at, actor=_actor(first), timer_now=timer_now,
                              instance_id=self.record.instance_id, seed=self.seed, seq=first.seq)
         ctx.decisions = RecordedDecisions(command)  # type: ignore[attr-defined]
-        before, timers_before = _states(workflow), _timers(workflow)
+        before, timers_before = task_states(workflow), waiting_timers(workflow)
         status: str | None = None
 
         def run() -> None:
@@ -501,8 +497,8 @@ class _Run:
             self._diverge(first.seq, "command_failed", f"{first.kind} could not be re-executed: {message}")
         workflow, loaded = self.workflow, self.loaded
         assert workflow is not None and loaded is not None
-        produced = ctx.events + _fired_timers(workflow, timers_before, ctx.now)
-        produced += self.instances._transitions(loaded, workflow, before)
+        produced = ctx.events + fired_timer_events(workflow, timers_before, ctx.now)
+        produced += transition_events(loaded, workflow, before)
         produced += [PendingEvent("linked_instance_started", {"instance_id": None, "definition_key":
                                                               link.definition_key, "link_kind": link.link_kind},
                                   link.element_id) for link in ctx.links]
@@ -600,7 +596,7 @@ class _Run:
             return Divergence(last, "task_rows", "the READY task rows differ from the tasks replay leaves ready",
                               json_safe(rows), json_safe(ready))
         waiting = sorted((t.task_id, t.element_id, t.due_at) for t in timers)
-        expected = sorted((tid, element, due) for tid, (element, due) in _timers(workflow).items())
+        expected = sorted((tid, element, due) for tid, (element, due) in waiting_timers(workflow).items())
         if waiting != expected:
             return Divergence(last, "timer_rows", "the waiting timer rows differ from the timers replay leaves "
                               "waiting", json_safe(waiting), json_safe(expected))
@@ -618,10 +614,10 @@ class _Run:
     def _note_ready(self, workflow: BpmnWorkflow, loaded: LoadedDefinition, before: dict[UUID, int],
                     now: datetime) -> None:
         """When a user task became READY and its deadline then: what its task row was written with."""
-        for task in _all_tasks(workflow):
+        for task in all_tasks(workflow):
             if task.state == TaskState.READY and getattr(task.task_spec, "manual", False):
                 if before.get(task.id) != TaskState.READY:
-                    due = _deadline_of(task)  # in the diagram's zone, as SpiffWorkflow's clock class: made plain UTC
+                    due = deadline_of(task)  # in the diagram's zone, as SpiffWorkflow's clock class: made plain UTC
                     self.ready_info[str(task.id)] = (now, None if due is None else datetime.fromisoformat(
                         due.isoformat()).astimezone(UTC))
 
@@ -629,7 +625,7 @@ class _Run:
         workflow, loaded = self.workflow, self.loaded
         assert workflow is not None and loaded is not None
         out = []
-        for task in _all_tasks(workflow):
+        for task in all_tasks(workflow):
             spec = task.task_spec
             if task.state != TaskState.READY or not getattr(spec, "manual", False):
                 continue

@@ -1,0 +1,185 @@
+"""What a command did to a workflow, read off the workflow itself.
+
+SpiffWorkflow has no callbacks for task state changes, cancellations or timers, so the engine compares the task
+states before and after a command: the history events (state transitions, fired timers), the task-projection
+rows, the timer rows and the instance's data all come from here. Live commands and replay use the same functions,
+so a replayed command produces exactly what the live one recorded.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+
+from engine.actors import SYSTEM, Actor
+from engine.definitions import LoadedDefinition
+from engine.history import PendingEvent, json_safe
+from engine.spiff_compat import timer_due
+
+RECORDED = TaskState.WAITING | TaskState.READY | TaskState.STARTED | TaskState.FINISHED_MASK
+
+
+@dataclass
+class TaskChanges:
+    new_rows: list[dict[str, Any]]
+    ended: list[dict[str, Any]]
+    ready: list[tuple[str, str]]
+
+
+@dataclass
+class TimerChanges:
+    added: list[dict[str, Any]]
+    fired: list[dict[str, Any]]
+    cancelled: list[dict[str, Any]]
+
+
+def transition_events(loaded: LoadedDefinition, workflow: BpmnWorkflow,
+                      before: dict[UUID, int]) -> list[PendingEvent]:
+    """One event per task whose state changed (predictions left out), with the data a completed task changed."""
+    events = []
+    for task in all_tasks(workflow):
+        spec = task.task_spec
+        if not getattr(spec, "bpmn_id", None) or not (task.state & RECORDED):
+            continue
+        old = before.get(task.id)
+        if old == task.state:
+            continue
+        payload: dict[str, Any] = {
+            "from": TaskState.get_name(old) if old is not None else None,
+            "to": TaskState.get_name(task.state),
+            "name": spec.bpmn_name,
+            "lane": loaded.lane_of(spec.bpmn_id)[0],
+        }
+        if task.state == TaskState.COMPLETED and task.parent is not None:
+            delta = {k: v for k, v in task.data.items() if task.parent.data.get(k, _MISSING) != v}
+            if delta:
+                payload["data_delta"] = delta
+        events.append(PendingEvent("task_state", payload, spec.bpmn_id, str(task.id)))
+    return events
+
+
+
+def task_changes(instance_id: int, loaded: LoadedDefinition, workflow: BpmnWorkflow,
+                 before: dict[UUID, int], now: datetime, actor: Actor) -> TaskChanges:
+    """Task rows for user tasks that became READY or left READY, and the READY ones."""
+    changes = TaskChanges([], [], [])
+    for task in all_tasks(workflow):
+        spec = task.task_spec
+        if not getattr(spec, "manual", False):
+            continue
+        if task.state == TaskState.READY:
+            changes.ready.append((str(task.id), spec.bpmn_id))
+        old = before.get(task.id)
+        if old == task.state:
+            continue
+        if task.state == TaskState.READY:
+            lane, lane_name = loaded.lane_of(spec.bpmn_id)
+            changes.new_rows.append({
+                "id": str(task.id), "instance_id": instance_id, "element_id": spec.bpmn_id,
+                "name": spec.bpmn_name, "lane": lane, "lane_name": lane_name or getattr(spec, "lane", None),
+                "state": "READY", "form": [f.to_dict() for f in loaded.forms.get(spec.bpmn_id, [])],
+                "assignee": None, "due_at": deadline_of(task), "created_at": now, "ended_at": None,
+                "ended_by": None,
+            })
+        elif old == TaskState.READY and task.state & TaskState.FINISHED_MASK:
+            done = task.state == TaskState.COMPLETED
+            changes.ended.append({"tid": str(task.id), "st": "COMPLETED" if done else "CANCELLED", "at": now,
+                                  "by": actor.name if done else SYSTEM.name})
+    return changes
+
+
+
+def timer_changes(instance_id: int, before: dict[str, tuple[str, datetime]], workflow: BpmnWorkflow,
+                  now: datetime) -> TimerChanges:
+    """How the ``timer`` table must change so that it equals the workflow's waiting timers."""
+    after = waiting_timers(workflow)
+    added = [{"instance_id": instance_id, "task_id": tid, "element_id": element, "due_at": due,
+              "fired_at": None, "cancelled_at": None}
+             for tid, (element, due) in after.items() if tid not in before]
+    fired, cancelled = [], []
+    gone = [tid for tid in before if tid not in after]
+    if gone:
+        states = {str(t.id): t.state for t in all_tasks(workflow)}
+        for tid in gone:
+            did_fire = states.get(tid, TaskState.CANCELLED) & (TaskState.READY | TaskState.COMPLETED)
+            (fired if did_fire else cancelled).append({"iid": instance_id, "tid": tid, "at": now})
+    return TimerChanges(added, fired, cancelled)
+
+
+
+_MISSING = object()
+
+
+def all_tasks(workflow: BpmnWorkflow) -> list[Any]:
+    tasks = list(workflow.tasks.values())
+    for sub in workflow.subprocesses.values():
+        tasks.extend(sub.tasks.values())
+    return tasks
+
+
+def task_states(workflow: BpmnWorkflow) -> dict[UUID, int]:
+    return {t.id: t.state for t in all_tasks(workflow)}
+
+
+def fired_timer_events(workflow: BpmnWorkflow, before: dict[str, tuple[str, datetime]],
+                  now: datetime) -> list[PendingEvent]:
+    """A timer that fired is a deadline that passed: history keeps its due time and how late it was noticed."""
+    events = []
+    for task in all_tasks(workflow):
+        tid = str(task.id)
+        if tid in before and task.state & (TaskState.READY | TaskState.COMPLETED):
+            element, due = before[tid]
+            events.append(PendingEvent("timer_fired", {
+                "due_at": due.isoformat(), "fired_at": now.isoformat(),
+                "late_seconds": round(max(0.0, (now - due).total_seconds()), 3),
+                "attached_to": attached_element(task),
+            }, element, tid))
+    return events
+
+
+def attached_element(task: Any) -> str | None:
+    """The BPMN id of the activity a boundary timer is attached to (None for other timers)."""
+    parent = task.parent
+    if parent is None or type(parent.task_spec).__name__ != "BoundaryEventSplit":
+        return None
+    for sibling in parent.children:
+        if sibling is not task and type(sibling.task_spec).__name__ != "BoundaryEvent":
+            return sibling.task_spec.bpmn_id
+    return None
+
+
+def deadline_of(task: Any) -> datetime | None:
+    """A user task's due time: the earliest timer boundary event attached to it."""
+    parent = task.parent
+    if parent is None or type(parent.task_spec).__name__ != "BoundaryEventSplit":
+        return None
+    dues = [timer_due(s) for s in parent.children if s is not task and s.state == TaskState.WAITING]
+    dues = [d for d in dues if d is not None]
+    return min(dues) if dues else None
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
+    """Waiting timer tasks: task id -> (element id, due time)."""
+    out = {}
+    for task in all_tasks(workflow):
+        if task.state == TaskState.WAITING:
+            due = timer_due(task)
+            if due is not None:
+                out[str(task.id)] = (task.task_spec.bpmn_id, due)
+    return out
+
+
+def live_data(workflow: BpmnWorkflow) -> dict[str, Any]:
+    """The instance's data as of its latest step: workflow data overlaid with the live branches' task data."""
+    data = dict(workflow.data)
+    live = [t for t in all_tasks(workflow) if t.state & (TaskState.READY | TaskState.WAITING | TaskState.STARTED)]
+    if not live and workflow.last_task is not None:
+        live = [workflow.last_task]
+    for task in sorted(live, key=lambda t: t.last_state_change):
+        data.update(task.data)
+    return json_safe(data)
