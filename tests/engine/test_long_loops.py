@@ -61,12 +61,18 @@ def test_pruning_keeps_the_tree_and_the_snapshot_flat():
     assert wf.is_completed()
 
 
-def test_pruning_leaves_small_unfinished_structures_alone():
+def test_pruning_keeps_every_unfinished_task_and_the_parents_they_inherit_from():
     wf = _raw_loop(3)
     before = set(wf.tasks)
-    assert prune_finished(wf) == 0 or set(wf.tasks) < before
-    root = wf.task_tree
-    assert root.state & TaskState.FINISHED_MASK            # the new root is finished: children inherit its data
+    unfinished = {t.id for t in wf.tasks.values() if not t.state & TaskState.FINISHED_MASK}
+    dropped = prune_finished(wf)
+    assert dropped > 0 and set(wf.tasks) <= before and len(wf.tasks) == len(before) - dropped
+    assert unfinished <= set(wf.tasks)
+    for tid in unfinished:
+        assert wf.tasks[tid].parent is not None                # each still has the parent it inherits data from
+    assert wf.task_tree.state & TaskState.FINISHED_MASK        # the root is finished
+    [task] = wf.get_tasks(state=TaskState.READY, manual=True)
+    assert task.data["target"] == 3 and task.data["reports"] == 0
 
 
 @pytest.mark.slow
