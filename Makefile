@@ -34,6 +34,7 @@ run: setup
 
 lint: setup
 	$(BIN)/ruff check engine rules api tests bench
+	$(BIN)/ruff format --check engine rules api tests bench
 
 test: setup lint chromium
 	$(BIN)/python -m pytest -q

@@ -12,8 +12,9 @@ from engine.services import Services, build_services
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
-def create_app(config: dict[str, Any] | None = None, services: Services | None = None,
-               clock: Clock | None = None) -> Flask:
+def create_app(
+    config: dict[str, Any] | None = None, services: Services | None = None, clock: Clock | None = None
+) -> Flask:
     """Build an app; ``config`` keys: DATABASE_URL, MAX_CONTENT_LENGTH, WORKFLOW_CACHE_SIZE."""
     from api import errors, openapi
     from api.converters import CONVERTERS

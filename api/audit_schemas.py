@@ -78,8 +78,12 @@ class ReplayStateSchema(Schema):
     definition_key = fields.String(required=True)
     definition_version = fields.Integer(required=True)
     business_key = fields.String(required=True)
-    seq = fields.Integer(required=True, metadata={"description": "last event of the command the asked event is "
-                                                                 "in (a command's events commit together)"})
+    seq = fields.Integer(
+        required=True,
+        metadata={
+            "description": "last event of the command the asked event is in (a command's events commit together)"
+        },
+    )
     at = fields.DateTime(required=True)
     status = fields.String(required=True)
     data = fields.Dict(required=True)
@@ -95,9 +99,13 @@ class ReplayResultSchema(Schema):
     last_seq = fields.Integer(required=True)
     commands = fields.Integer(required=True, metadata={"description": "commands re-executed"})
     consistent = fields.Boolean(required=True)
-    checked_end = fields.Boolean(required=True, metadata={
-        "description": "the stored snapshot, status, data, task and timer rows were compared too (to = last seq "
-                       "and no divergence before)"})
+    checked_end = fields.Boolean(
+        required=True,
+        metadata={
+            "description": "the stored snapshot, status, data, task and timer rows were compared too (to = last seq "
+            "and no divergence before)"
+        },
+    )
     decisions = fields.String(required=True, validate=validate.OneOf(("recorded", "re-evaluated")))
     divergence = fields.Nested(DivergenceSchema, allow_none=True)
     state = fields.Nested(ReplayStateSchema, required=True)

@@ -55,8 +55,9 @@ def deploy(paths: tuple[Path, ...]) -> None:
             failed = True
             click.echo(f"{path}: {exc.message}", err=True)
             for problem in exc.details or []:
-                click.echo(f"  line {problem.get('line')}: {problem.get('element_id')}: {problem.get('message')}",
-                           err=True)
+                click.echo(
+                    f"  line {problem.get('line')}: {problem.get('element_id')}: {problem.get('message')}", err=True
+                )
     services.close()
     sys.exit(1 if failed else 0)
 
@@ -185,8 +186,10 @@ def serve(host: str, port: int, workers: int, threads: int, no_deploy: bool, no_
     for info, created in services.rulesets.deploy_bundled():
         click.echo(f"ruleset {info.name} v{info.version} {'deployed' if created else 'unchanged'}")
     if services.users.count() == 0:
-        click.echo("No users yet. Create the first administrator and take its token from the last line:\n"
-                   "  emflow users add admin --role administrator")
+        click.echo(
+            "No users yet. Create the first administrator and take its token from the last line:\n"
+            "  emflow users add admin --role administrator"
+        )
     services.close()
     click.echo(f"emflow listening on http://{host}:{port} (database {_safe(url)})")
     _gunicorn(host, port, workers, threads, url, scheduler=not no_scheduler)
@@ -246,8 +249,7 @@ def _audit_run(label: str, targets: list[int], check: Callable[[int], str | None
             if problem:
                 problems.append(problem)
         return problems
-    with click.progressbar(targets, label=label, file=sys.stderr,
-                           show_pos=True) as bar:
+    with click.progressbar(targets, label=label, file=sys.stderr, show_pos=True) as bar:
         for instance_id in bar:
             problem = check(instance_id)
             if problem:
@@ -281,8 +283,7 @@ def audit_verify(instance_id: int | None, all_: bool) -> None:
         services.close()
     for line in problems:
         click.echo(line)
-    click.echo(f"verified {len(targets)} instance(s): {len(targets) - len(problems)} intact, "
-               f"{len(problems)} broken")
+    click.echo(f"verified {len(targets)} instance(s): {len(targets) - len(problems)} intact, {len(problems)} broken")
     sys.exit(1 if problems else 0)
 
 
@@ -314,8 +315,10 @@ def audit_replay(instance_id: int | None, all_: bool) -> None:
         services.close()
     for line in problems:
         click.echo(line)
-    click.echo(f"replayed {len(targets)} instance(s): {len(targets) - len(problems)} reproduce their stored "
-               f"state, {len(problems)} diverge")
+    click.echo(
+        f"replayed {len(targets)} instance(s): {len(targets) - len(problems)} reproduce their stored "
+        f"state, {len(problems)} diverge"
+    )
     sys.exit(1 if problems else 0)
 
 

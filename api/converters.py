@@ -36,7 +36,10 @@ class KeyConverter(BaseConverter):
     regex = rf"[^/\x00-\x1f\x7f]{{1,{MAX_KEY_LENGTH}}}"
     part_isolating = True
     openapi: ClassVar[dict[str, Any]] = {
-        "type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[^/\\x00-\\x1f\\x7f]+$",
+        "type": "string",
+        "minLength": 1,
+        "maxLength": MAX_KEY_LENGTH,
+        "pattern": "^[^/\\x00-\\x1f\\x7f]+$",
     }
 
 

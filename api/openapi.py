@@ -33,9 +33,11 @@ def build_spec(app: Flask) -> dict[str, Any]:
         title="emflow API",
         version="1",
         openapi_version="3.0.3",
-        info={"description": "Environmental emergency workflow and rules engine (环境应急流程与规则引擎). "
-                             "Send `Authorization: Bearer <token>`; `x-roles` on each operation names the roles "
-                             "that may call it (none: public). Errors are `{\"error\": {code, message, details}}`."},
+        info={
+            "description": "Environmental emergency workflow and rules engine (环境应急流程与规则引擎). "
+            "Send `Authorization: Bearer <token>`; `x-roles` on each operation names the roles "
+            'that may call it (none: public). Errors are `{"error": {code, message, details}}`.'
+        },
         plugins=[MarshmallowPlugin()],
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
@@ -82,8 +84,7 @@ def _complete(operation: dict[str, Any], rule: Rule, app: Flask, roles: list[str
         del operation["parameters"]
 
     def add(status: int, description: str) -> None:
-        responses.setdefault(status, {"description": description,
-                                      "content": {_JSON: {"schema": "ErrorSchema"}}})
+        responses.setdefault(status, {"description": description, "content": {_JSON: {"schema": "ErrorSchema"}}})
 
     if roles:
         operation.setdefault("security", [{"bearer": []}])
@@ -92,15 +93,22 @@ def _complete(operation: dict[str, Any], rule: Rule, app: Flask, roles: list[str
     else:
         operation.setdefault("security", [])
     if path_args:
-        add(404, "no such " + " or ".join(name.removesuffix("_id").replace("_", " ") for _, name in path_args)
-            + " (or an id that cannot exist)")
+        add(
+            404,
+            "no such "
+            + " or ".join(name.removesuffix("_id").replace("_", " ") for _, name in path_args)
+            + " (or an id that cannot exist)",
+        )
     if any(p.get("in") == "query" for p in parameters):
         add(422, "invalid query parameter; `details` names it")
     body = operation.get("requestBody")
     if body is not None:
         if _JSON in body.get("content", {}):
-            add(400, "malformed body: not JSON (or not Content-Type: application/json), not a JSON object, or "
-                     "nested too deeply")
+            add(
+                400,
+                "malformed body: not JSON (or not Content-Type: application/json), not a JSON object, or "
+                "nested too deeply",
+            )
             add(422, "invalid field(s); `details` names each one")
         else:
             add(400, "malformed body; for a diagram, `details` lists every problem with its element id and line")

@@ -8,8 +8,11 @@ from api.schemas import Id, QuerySchema, Text
 
 
 class RulesetQuery(QuerySchema):
-    ruleset = Text(load_default=None, validate=validate.Length(1, 200),
-                   metadata={"description": "baseline ruleset name (default cn-national-2015)"})
+    ruleset = Text(
+        load_default=None,
+        validate=validate.Length(1, 200),
+        metadata={"description": "baseline ruleset name (default cn-national-2015)"},
+    )
     version = Id(strict=False, load_default=None)
 
 

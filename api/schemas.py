@@ -30,8 +30,9 @@ class Text(fields.String):
         text = super()._deserialize(value, attr, data, **kwargs)
         bad = self.unstorable.search(text)
         if bad:
-            raise ValidationError(f"control character U+{ord(bad.group()):04X} is not allowed "
-                                  f"(at position {bad.start()})")
+            raise ValidationError(
+                f"control character U+{ord(bad.group()):04X} is not allowed (at position {bad.start()})"
+            )
         return text
 
 

@@ -71,8 +71,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-        emflow(min(50, args.instances), url.replace("bench.sqlite3", "warmup.sqlite3") if not args.database_url
-               else url)
+        emflow(
+            min(50, args.instances), url.replace("bench.sqlite3", "warmup.sqlite3") if not args.database_url else url
+        )
         raw = raw_spiff(args.instances)
         ours = emflow(args.instances, url)
     print(f"diagram: 10 nodes, 3 user tasks; {args.instances} instances; database: {url.split(':')[0]}")

@@ -90,15 +90,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--iterations", type=int, default=5000)
     parser.add_argument("--database-url", default=None)
-    parser.add_argument("--raw-iterations", type=int, default=1000,
-                        help="raw SpiffWorkflow grows quadratically; its side stops here")
+    parser.add_argument(
+        "--raw-iterations", type=int, default=1000, help="raw SpiffWorkflow grows quadratically; its side stops here"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         ours = emflow(args.database_url or f"sqlite:///{tmp}/growth.sqlite3", args.iterations)
     raw = raw_spiff(min(args.raw_iterations, args.iterations))
     print(f"loop through one user task; each figure averages {WINDOW} commands from the checkpoint on")
-    print(f"{'iterations':>10} | {'emflow ms/cmd':>13} {'snapshot B':>10} | {'raw Spiff ms/cmd':>16} "
-          f"{'serialized B':>12} | raw/emflow")
+    print(
+        f"{'iterations':>10} | {'emflow ms/cmd':>13} {'snapshot B':>10} | {'raw Spiff ms/cmd':>16} "
+        f"{'serialized B':>12} | raw/emflow"
+    )
     for point in CHECKPOINTS:
         if point not in ours:
             continue
@@ -111,8 +114,9 @@ def main() -> None:
             line += f"{'(not run)':>16} {'':>12} |"
         print(line)
     if 10 in ours and args.iterations in ours:
-        print(f"emflow cost at {args.iterations} / cost at 10: {ours[args.iterations][0] / ours[10][0]:.2f} "
-              f"(goal <= 1.5)")
+        print(
+            f"emflow cost at {args.iterations} / cost at 10: {ours[args.iterations][0] / ours[10][0]:.2f} (goal <= 1.5)"
+        )
 
 
 if __name__ == "__main__":

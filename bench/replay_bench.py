@@ -122,8 +122,10 @@ def main() -> None:
     print(f"database            {services.db.engine.dialect.name}")
     print(f"history             {result.last_seq} events from {commands} commands (instance {instance_id})")
     print(f"original commands   {original:.3f} s ({original / commands * 1000:.2f} ms per command, committed)")
-    print(f"replay, whole       {median:.3f} s median of {args.repeat} (best {best:.3f} s), "
-          f"{median / result.last_seq * 1e6:.0f} µs per event; {original / median:.1f}x faster than the original")
+    print(
+        f"replay, whole       {median:.3f} s median of {args.repeat} (best {best:.3f} s), "
+        f"{median / result.last_seq * 1e6:.0f} µs per event; {original / median:.1f}x faster than the original"
+    )
     print(f"replay, to seq {halfway.to:<5}{half:.3f} s")
     print(f"goal (< 1 s for 1,000 events): {'met' if median < 1.0 else 'NOT met'}")
 

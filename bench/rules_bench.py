@@ -46,8 +46,7 @@ def random_facts(rng: random.Random) -> dict[str, Any]:
         "radioactive_source_class": rng.choice([None] * 12 + ["I", "II", "III", "IV", "V"]),
         "radiation_wide_severe_contamination": rng.random() < 0.03,
         "ecological_damage": rng.choice(
-            ["none"] * 5
-            + ["protected_species_damaged", "partial_loss_or_mass_death", "function_loss_or_extinction"]
+            ["none"] * 5 + ["protected_species_damaged", "partial_loss_or_mass_death", "function_loss_or_extinction"]
         ),
         "cross_boundary": rng.choice(["none"] * 4 + ["county", "city", "province", "national"]),
         "heavy_metal": rng.random() < 0.2,

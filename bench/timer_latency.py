@@ -45,8 +45,11 @@ def emflow(url: str, n: int) -> list[float]:
     ids = []
     for i, due in enumerate(_dues(n, base)):
         discovered = (due - timedelta(minutes=120)).isoformat()
-        ids.append(services.instances.start("deadline", f"T-{i}", {"discovered_at": discovered,
-                                                                    "deadline_minutes": 120}, DUTY).instance_id)
+        ids.append(
+            services.instances.start(
+                "deadline", f"T-{i}", {"discovered_at": discovered, "deadline_minutes": 120}, DUTY
+            ).instance_id
+        )
     scheduler = Scheduler(services.timers)
     scheduler.start()
     end = base + timedelta(seconds=SPREAD_SECONDS + 30)
@@ -80,7 +83,8 @@ def raw_spiff_polling(n: int, poll_seconds: float = 1.0) -> list[float]:
     for due in _dues(n, base):
         wf = BpmnWorkflow(spec, subs, script_engine=engine)
         wf.get_tasks(state=TaskState.READY)[0].data.update(
-            {"discovered_at": (due - timedelta(minutes=120)).isoformat(), "deadline_minutes": 120})
+            {"discovered_at": (due - timedelta(minutes=120)).isoformat(), "deadline_minutes": 120}
+        )
         wf.do_engine_steps()
         pending.append((due, wf))
     lateness = []

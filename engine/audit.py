@@ -35,8 +35,17 @@ PROBLEM_KINDS = (EDITED, DELETED, REORDERED, APPENDED, HEAD_MISMATCH)
 
 _H = HistoryEvent.__table__
 _I = ProcessInstance.__table__
-_ROW = (_H.c.seq, _H.c.at, _H.c.actor, _H.c.kind, _H.c.element_id, _H.c.task_id, _H.c.payload, _H.c.prev_hash,
-        _H.c.hash)
+_ROW = (
+    _H.c.seq,
+    _H.c.at,
+    _H.c.actor,
+    _H.c.kind,
+    _H.c.element_id,
+    _H.c.task_id,
+    _H.c.payload,
+    _H.c.prev_hash,
+    _H.c.hash,
+)
 
 
 @dataclass(frozen=True)
@@ -55,14 +64,16 @@ class StoredEvent:
 
     @classmethod
     def of(cls, row: Any) -> StoredEvent:
-        return cls(row.seq, row.at, row.actor, row.kind, row.element_id, row.task_id, row.payload, row.prev_hash,
-                   row.hash)
+        return cls(
+            row.seq, row.at, row.actor, row.kind, row.element_id, row.task_id, row.payload, row.prev_hash, row.hash
+        )
 
     def digest(self, instance_id: int, seq: int | None = None) -> str:
         """The hash this row would have if it had been written as event ``seq`` (default: its own)."""
         event = PendingEvent(self.kind, self.payload, self.element_id, self.task_id)
-        return chain(self.prev_hash, canonical(instance_id, self.seq if seq is None else seq, self.at, self.actor,
-                                               event))
+        return chain(
+            self.prev_hash, canonical(instance_id, self.seq if seq is None else seq, self.at, self.actor, event)
+        )
 
 
 @dataclass(frozen=True)
@@ -95,18 +106,27 @@ def check_chain(instance_id: int, events: Sequence[StoredEvent], head_seq: int, 
     return ChainReport(instance_id, len(events), head_seq, head, problem)
 
 
-def _first_problem(instance_id: int, events: Sequence[StoredEvent], head_seq: int,
-                   head: str) -> ChainProblem | None:
+def _first_problem(instance_id: int, events: Sequence[StoredEvent], head_seq: int, head: str) -> ChainProblem | None:
     by_hash = {e.hash: e for e in events}
     prev, expected_seq = GENESIS, 1
     for event in events:
         if event.seq != expected_seq:
             if event.seq > expected_seq:
                 missing = f"{expected_seq}" if event.seq == expected_seq + 1 else f"{expected_seq}–{event.seq - 1}"
-                return ChainProblem(expected_seq, DELETED, f"event {missing} is missing: deleted from the history "
-                                    f"(the next stored event is seq {event.seq})", str(expected_seq), str(event.seq))
-            return ChainProblem(event.seq, REORDERED, f"event stored as seq {event.seq} is out of sequence",
-                                str(expected_seq), str(event.seq))
+                return ChainProblem(
+                    expected_seq,
+                    DELETED,
+                    f"event {missing} is missing: deleted from the history (the next stored event is seq {event.seq})",
+                    str(expected_seq),
+                    str(event.seq),
+                )
+            return ChainProblem(
+                event.seq,
+                REORDERED,
+                f"event stored as seq {event.seq} is out of sequence",
+                str(expected_seq),
+                str(event.seq),
+            )
         content_ok = event.digest(instance_id) == event.hash
         if content_ok and event.prev_hash == prev:
             prev, expected_seq = event.hash, expected_seq + 1
@@ -114,35 +134,73 @@ def _first_problem(instance_id: int, events: Sequence[StoredEvent], head_seq: in
         if not content_ok:
             written_as = _written_as(instance_id, event, len(events) + head_seq + 1)
             if written_as is not None:
-                return ChainProblem(event.seq, REORDERED, f"event stored as seq {event.seq} ({event.kind}) was "
-                                    f"written as seq {written_as}: rows were reordered", str(event.seq),
-                                    str(written_as))
-            return ChainProblem(event.seq, EDITED, f"event {event.seq} ({event.kind}) was changed after it was "
-                                "written: its content no longer matches its hash", event.hash,
-                                event.digest(instance_id))
+                return ChainProblem(
+                    event.seq,
+                    REORDERED,
+                    f"event stored as seq {event.seq} ({event.kind}) was "
+                    f"written as seq {written_as}: rows were reordered",
+                    str(event.seq),
+                    str(written_as),
+                )
+            return ChainProblem(
+                event.seq,
+                EDITED,
+                f"event {event.seq} ({event.kind}) was changed after it was "
+                "written: its content no longer matches its hash",
+                event.hash,
+                event.digest(instance_id),
+            )
         # the row is intact but is not chained to the row before it
         predecessor = by_hash.get(event.prev_hash)
         if predecessor is not None:
-            return ChainProblem(event.seq, REORDERED, f"event {event.seq} ({event.kind}) was chained after "
-                                f"seq {predecessor.seq}, not after seq {event.seq - 1}: rows were reordered",
-                                prev, event.prev_hash)
+            return ChainProblem(
+                event.seq,
+                REORDERED,
+                f"event {event.seq} ({event.kind}) was chained after "
+                f"seq {predecessor.seq}, not after seq {event.seq - 1}: rows were reordered",
+                prev,
+                event.prev_hash,
+            )
         if event.seq == 1:
-            return ChainProblem(1, EDITED, "event 1 is not chained to the start of the history", GENESIS,
-                                event.prev_hash)
-        return ChainProblem(event.seq - 1, EDITED, f"event {event.seq - 1} was rewritten (with a recomputed hash): "
-                            f"event {event.seq} was chained to a different event {event.seq - 1}",
-                            event.prev_hash, prev)
+            return ChainProblem(
+                1, EDITED, "event 1 is not chained to the start of the history", GENESIS, event.prev_hash
+            )
+        return ChainProblem(
+            event.seq - 1,
+            EDITED,
+            f"event {event.seq - 1} was rewritten (with a recomputed hash): "
+            f"event {event.seq} was chained to a different event {event.seq - 1}",
+            event.prev_hash,
+            prev,
+        )
     last = expected_seq - 1
     if head_seq > last:
         missing = f"{last + 1}" if head_seq == last + 1 else f"{last + 1}–{head_seq}"
-        return ChainProblem(last + 1, DELETED, f"event {missing} is missing: the instance's history ends at seq "
-                            f"{head_seq}, the table at seq {last}", str(head_seq), str(last))
+        return ChainProblem(
+            last + 1,
+            DELETED,
+            f"event {missing} is missing: the instance's history ends at seq {head_seq}, the table at seq {last}",
+            str(head_seq),
+            str(last),
+        )
     if head_seq < last:
-        return ChainProblem(head_seq + 1, APPENDED, f"events {head_seq + 1}–{last} were appended outside a command: "
-                            f"the instance's history ends at seq {head_seq}", str(head_seq), str(last))
+        return ChainProblem(
+            head_seq + 1,
+            APPENDED,
+            f"events {head_seq + 1}–{last} were appended outside a command: "
+            f"the instance's history ends at seq {head_seq}",
+            str(head_seq),
+            str(last),
+        )
     if head != prev:
-        return ChainProblem(last, HEAD_MISMATCH, f"the instance row's history head does not match event {last}'s "
-                            "hash: the instance row or the end of the history was rewritten", head, prev)
+        return ChainProblem(
+            last,
+            HEAD_MISMATCH,
+            f"the instance row's history head does not match event {last}'s "
+            "hash: the instance row or the end of the history was rewritten",
+            head,
+            prev,
+        )
     return None
 
 

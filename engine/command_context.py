@@ -36,7 +36,7 @@ class CommandContext:
 
     now: datetime
     actor: Actor
-    timer_now: datetime | None = None   # the time timers are checked against (a due time while catching up)
+    timer_now: datetime | None = None  # the time timers are checked against (a due time while catching up)
     business_key: str | None = None
     instance_id: int | None = None
     events: list[PendingEvent] = field(default_factory=list)

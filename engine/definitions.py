@@ -37,8 +37,9 @@ class DefinitionInfo:
 
     @classmethod
     def of(cls, row: ProcessDefinition) -> DefinitionInfo:
-        return cls(row.id, row.key, row.version, row.name, row.sha256, row.documentation, row.deployed_at,
-                   row.deployed_by)
+        return cls(
+            row.id, row.key, row.version, row.name, row.sha256, row.documentation, row.deployed_at, row.deployed_by
+        )
 
 
 @dataclass(frozen=True)

@@ -38,8 +38,7 @@ class TimerChanges:
     cancelled: list[dict[str, Any]]
 
 
-def transition_events(loaded: LoadedDefinition, workflow: BpmnWorkflow,
-                      before: dict[UUID, int]) -> list[PendingEvent]:
+def transition_events(loaded: LoadedDefinition, workflow: BpmnWorkflow, before: dict[UUID, int]) -> list[PendingEvent]:
     """One event per task whose state changed (predictions left out), with the data a completed task changed."""
     events = []
     for task in all_tasks(workflow):
@@ -63,9 +62,14 @@ def transition_events(loaded: LoadedDefinition, workflow: BpmnWorkflow,
     return events
 
 
-
-def task_changes(instance_id: int, loaded: LoadedDefinition, workflow: BpmnWorkflow,
-                 before: dict[UUID, int], now: datetime, actor: Actor) -> TaskChanges:
+def task_changes(
+    instance_id: int,
+    loaded: LoadedDefinition,
+    workflow: BpmnWorkflow,
+    before: dict[UUID, int],
+    now: datetime,
+    actor: Actor,
+) -> TaskChanges:
     """Task rows for user tasks that became READY or left READY, and the READY ones."""
     changes = TaskChanges([], [], [])
     for task in all_tasks(workflow):
@@ -79,28 +83,53 @@ def task_changes(instance_id: int, loaded: LoadedDefinition, workflow: BpmnWorkf
             continue
         if task.state == TaskState.READY:
             lane, lane_name = loaded.lane_of(spec.bpmn_id)
-            changes.new_rows.append({
-                "id": str(task.id), "instance_id": instance_id, "element_id": spec.bpmn_id,
-                "name": spec.bpmn_name, "lane": lane, "lane_name": lane_name or getattr(spec, "lane", None),
-                "state": "READY", "form": [f.to_dict() for f in loaded.forms.get(spec.bpmn_id, [])],
-                "assignee": None, "due_at": deadline_of(task), "created_at": now, "ended_at": None,
-                "ended_by": None,
-            })
+            changes.new_rows.append(
+                {
+                    "id": str(task.id),
+                    "instance_id": instance_id,
+                    "element_id": spec.bpmn_id,
+                    "name": spec.bpmn_name,
+                    "lane": lane,
+                    "lane_name": lane_name or getattr(spec, "lane", None),
+                    "state": "READY",
+                    "form": [f.to_dict() for f in loaded.forms.get(spec.bpmn_id, [])],
+                    "assignee": None,
+                    "due_at": deadline_of(task),
+                    "created_at": now,
+                    "ended_at": None,
+                    "ended_by": None,
+                }
+            )
         elif old == TaskState.READY and task.state & TaskState.FINISHED_MASK:
             done = task.state == TaskState.COMPLETED
-            changes.ended.append({"tid": str(task.id), "st": "COMPLETED" if done else "CANCELLED", "at": now,
-                                  "by": actor.name if done else SYSTEM.name})
+            changes.ended.append(
+                {
+                    "tid": str(task.id),
+                    "st": "COMPLETED" if done else "CANCELLED",
+                    "at": now,
+                    "by": actor.name if done else SYSTEM.name,
+                }
+            )
     return changes
 
 
-
-def timer_changes(instance_id: int, before: dict[str, tuple[str, datetime]], workflow: BpmnWorkflow,
-                  now: datetime) -> TimerChanges:
+def timer_changes(
+    instance_id: int, before: dict[str, tuple[str, datetime]], workflow: BpmnWorkflow, now: datetime
+) -> TimerChanges:
     """How the ``timer`` table must change so that it equals the workflow's waiting timers."""
     after = waiting_timers(workflow)
-    added = [{"instance_id": instance_id, "task_id": tid, "element_id": element, "due_at": due,
-              "fired_at": None, "cancelled_at": None}
-             for tid, (element, due) in after.items() if tid not in before]
+    added = [
+        {
+            "instance_id": instance_id,
+            "task_id": tid,
+            "element_id": element,
+            "due_at": due,
+            "fired_at": None,
+            "cancelled_at": None,
+        }
+        for tid, (element, due) in after.items()
+        if tid not in before
+    ]
     fired, cancelled = [], []
     gone = [tid for tid in before if tid not in after]
     if gone:
@@ -109,7 +138,6 @@ def timer_changes(instance_id: int, before: dict[str, tuple[str, datetime]], wor
             did_fire = states.get(tid, TaskState.CANCELLED) & (TaskState.READY | TaskState.COMPLETED)
             (fired if did_fire else cancelled).append({"iid": instance_id, "tid": tid, "at": now})
     return TimerChanges(added, fired, cancelled)
-
 
 
 _MISSING = object()
@@ -126,19 +154,28 @@ def task_states(workflow: BpmnWorkflow) -> dict[UUID, int]:
     return {t.id: t.state for t in all_tasks(workflow)}
 
 
-def fired_timer_events(workflow: BpmnWorkflow, before: dict[str, tuple[str, datetime]],
-                  now: datetime) -> list[PendingEvent]:
+def fired_timer_events(
+    workflow: BpmnWorkflow, before: dict[str, tuple[str, datetime]], now: datetime
+) -> list[PendingEvent]:
     """A timer that fired is a deadline that passed: history keeps its due time and how late it was noticed."""
     events = []
     for task in all_tasks(workflow):
         tid = str(task.id)
         if tid in before and task.state & (TaskState.READY | TaskState.COMPLETED):
             element, due = before[tid]
-            events.append(PendingEvent("timer_fired", {
-                "due_at": due.isoformat(), "fired_at": now.isoformat(),
-                "late_seconds": round(max(0.0, (now - due).total_seconds()), 3),
-                "attached_to": attached_element(task),
-            }, element, tid))
+            events.append(
+                PendingEvent(
+                    "timer_fired",
+                    {
+                        "due_at": due.isoformat(),
+                        "fired_at": now.isoformat(),
+                        "late_seconds": round(max(0.0, (now - due).total_seconds()), 3),
+                        "attached_to": attached_element(task),
+                    },
+                    element,
+                    tid,
+                )
+            )
     return events
 
 

@@ -30,9 +30,7 @@ class DefinitionInvalid(EmflowError):
 
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
-        head = "; ".join(
-            (f"{p.element_id}: " if p.element_id else "") + p.message for p in self.problems[:3]
-        )
+        head = "; ".join((f"{p.element_id}: " if p.element_id else "") + p.message for p in self.problems[:3])
         more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
         super().__init__(f"invalid BPMN: {head}{more}", [p.to_dict() for p in self.problems])
 

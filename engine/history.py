@@ -73,11 +73,20 @@ def build_rows(
         event.payload = json_safe(event.payload)
         last_seq += 1
         digest = chain(head, canonical(instance_id, last_seq, at, actor, event))
-        rows.append({
-            "instance_id": instance_id, "seq": last_seq, "at": at, "actor": actor, "kind": event.kind,
-            "element_id": event.element_id, "task_id": event.task_id, "payload": event.payload,
-            "prev_hash": head, "hash": digest,
-        })
+        rows.append(
+            {
+                "instance_id": instance_id,
+                "seq": last_seq,
+                "at": at,
+                "actor": actor,
+                "kind": event.kind,
+                "element_id": event.element_id,
+                "task_id": event.task_id,
+                "payload": event.payload,
+                "prev_hash": head,
+                "hash": digest,
+            }
+        )
         head = digest
     return rows, last_seq, head
 

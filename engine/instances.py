@@ -73,8 +73,22 @@ class TaskView:
     @classmethod
     def of(cls, row: Any, now: datetime | None = None) -> TaskView:
         overdue = bool(now and row.state == "READY" and row.due_at is not None and row.due_at <= now)
-        return cls(row.id, row.instance_id, row.element_id, row.name, row.lane, row.lane_name, row.state,
-                   row.form, row.assignee, row.due_at, row.created_at, row.ended_at, row.ended_by, overdue)
+        return cls(
+            row.id,
+            row.instance_id,
+            row.element_id,
+            row.name,
+            row.lane,
+            row.lane_name,
+            row.state,
+            row.form,
+            row.assignee,
+            row.due_at,
+            row.created_at,
+            row.ended_at,
+            row.ended_by,
+            overdue,
+        )
 
 
 @dataclass(frozen=True)
@@ -117,25 +131,44 @@ _T = Task.__table__
 _H = HistoryEvent.__table__
 _D = ProcessDefinition.__table__
 _HEAD = (_I.c.version, _I.c.status, _I.c.history_seq, _I.c.history_head, _I.c.definition_id, _I.c.seed)
-_END_TASK = (update(_T).where(_T.c.id == bindparam("tid"))
-             .values(state=bindparam("st"), ended_at=bindparam("at"), ended_by=bindparam("by")))
+_END_TASK = (
+    update(_T)
+    .where(_T.c.id == bindparam("tid"))
+    .values(state=bindparam("st"), ended_at=bindparam("at"), ended_by=bindparam("by"))
+)
 # Statements of the hot path are built once; only their parameters change from command to command.
 _SELECT_HEAD = select(*_HEAD).where(_I.c.id == bindparam("iid"))
-_SELECT_TASK_AND_HEAD = (select(_T.c.lane, _T.c.state, _T.c.assignee, _T.c.form, _T.c.instance_id, *_HEAD)
-                         .join(_I, _I.c.id == _T.c.instance_id).where(_T.c.id == bindparam("tid")))
+_SELECT_TASK_AND_HEAD = (
+    select(_T.c.lane, _T.c.state, _T.c.assignee, _T.c.form, _T.c.instance_id, *_HEAD)
+    .join(_I, _I.c.id == _T.c.instance_id)
+    .where(_T.c.id == bindparam("tid"))
+)
 _SELECT_SNAPSHOT = select(_I.c.snapshot).where(_I.c.id == bindparam("iid"), _I.c.version == bindparam("v"))
-_ADVANCE = (update(_I).where(_I.c.id == bindparam("iid"), _I.c.version == bindparam("v"))
-            .values(version=bindparam("new_v"), snapshot=bindparam("snapshot"), status=bindparam("status"),
-                    data=bindparam("data", type_=_I.c.data.type), history_seq=bindparam("seq"),
-                    history_head=bindparam("head"), updated_at=bindparam("now", type_=_I.c.updated_at.type),
-                    ended_at=bindparam("ended", type_=_I.c.ended_at.type)))
-_SET_CHAIN = (update(_I).where(_I.c.id == bindparam("iid"))
-              .values(history_seq=bindparam("seq"), history_head=bindparam("head")))
+_ADVANCE = (
+    update(_I)
+    .where(_I.c.id == bindparam("iid"), _I.c.version == bindparam("v"))
+    .values(
+        version=bindparam("new_v"),
+        snapshot=bindparam("snapshot"),
+        status=bindparam("status"),
+        data=bindparam("data", type_=_I.c.data.type),
+        history_seq=bindparam("seq"),
+        history_head=bindparam("head"),
+        updated_at=bindparam("now", type_=_I.c.updated_at.type),
+        ended_at=bindparam("ended", type_=_I.c.ended_at.type),
+    )
+)
+_SET_CHAIN = (
+    update(_I).where(_I.c.id == bindparam("iid")).values(history_seq=bindparam("seq"), history_head=bindparam("head"))
+)
 _INSERT_HISTORY = insert(_H)
 _INSERT_TIMER = insert(Timer.__table__)
 _MARK_TIMER = update(Timer.__table__).where(
-    Timer.__table__.c.instance_id == bindparam("iid"), Timer.__table__.c.task_id == bindparam("tid"),
-    Timer.__table__.c.fired_at.is_(None), Timer.__table__.c.cancelled_at.is_(None))
+    Timer.__table__.c.instance_id == bindparam("iid"),
+    Timer.__table__.c.task_id == bindparam("tid"),
+    Timer.__table__.c.fired_at.is_(None),
+    Timer.__table__.c.cancelled_at.is_(None),
+)
 _INSERT_TASK = insert(_T)
 
 
@@ -172,8 +205,14 @@ class _Head:
 
 
 class InstanceService:
-    def __init__(self, db: Database, definitions: DefinitionService, clock: Clock,
-                 cache: WorkflowCache | None = None, rulesets: Any = None):
+    def __init__(
+        self,
+        db: Database,
+        definitions: DefinitionService,
+        clock: Clock,
+        cache: WorkflowCache | None = None,
+        rulesets: Any = None,
+    ):
         self.db = db
         self.definitions = definitions
         self.clock = clock
@@ -188,12 +227,21 @@ class InstanceService:
             row = conn.execute(self._instance_query().where(_I.c.id == instance_id)).first()
             if row is None:
                 raise NotFound(f"no process instance {instance_id}", {"instance_id": instance_id})
-            tasks = conn.execute(select(_T).where(_T.c.instance_id == instance_id, _T.c.state == "READY")
-                                 .order_by(_T.c.created_at, _T.c.id)).all()
+            tasks = conn.execute(
+                select(_T)
+                .where(_T.c.instance_id == instance_id, _T.c.state == "READY")
+                .order_by(_T.c.created_at, _T.c.id)
+            ).all()
         return _instance_view(row, tasks, self.clock.now())
 
-    def list(self, definition_key: str | None = None, status: str | None = None,
-             business_key: str | None = None, limit: int = 100, offset: int = 0) -> list[InstanceView]:
+    def list(
+        self,
+        definition_key: str | None = None,
+        status: str | None = None,
+        business_key: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[InstanceView]:
         query = self._instance_query()
         if definition_key:
             query = query.where(_I.c.definition_key == definition_key)
@@ -224,9 +272,16 @@ class InstanceService:
             raise Forbidden(f"task {task_id} belongs to lane '{view.lane}', not to your lanes", {"lane": view.lane})
         return view
 
-    def tasks_for(self, actor: Actor, lane: str | None = None, state: str | None = "READY",
-                  instance_id: int | None = None, limit: int = 200, offset: int = 0,
-                  overdue: bool | None = None) -> list[TaskView]:
+    def tasks_for(
+        self,
+        actor: Actor,
+        lane: str | None = None,
+        state: str | None = "READY",
+        instance_id: int | None = None,
+        limit: int = 200,
+        offset: int = 0,
+        overdue: bool | None = None,
+    ) -> list[TaskView]:
         """Task lists as ``actor`` may see them: a responder asking for another lane is refused, not filtered."""
         lanes: list[str] | None = [lane] if lane else None
         if actor.role == "responder":
@@ -235,9 +290,15 @@ class InstanceService:
             lanes = [lane] if lane else list(actor.lanes)
         return self.list_tasks(None if state == "ALL" else state, lanes, instance_id, limit, offset, overdue)
 
-    def list_tasks(self, state: str | None = "READY", lanes: list[str] | None = None,
-                   instance_id: int | None = None, limit: int = 200, offset: int = 0,
-                   overdue: bool | None = None) -> list[TaskView]:
+    def list_tasks(
+        self,
+        state: str | None = "READY",
+        lanes: list[str] | None = None,
+        instance_id: int | None = None,
+        limit: int = 200,
+        offset: int = 0,
+        overdue: bool | None = None,
+    ) -> list[TaskView]:
         """Tasks, most urgent deadline first (tasks without a deadline last, oldest first)."""
         now = self.clock.now()
         query = select(_T)
@@ -252,8 +313,9 @@ class InstanceService:
         if instance_id is not None:
             query = query.where(_T.c.instance_id == instance_id)
         with self.db.connect() as conn:
-            rows = conn.execute(query.order_by(_T.c.due_at.is_(None), _T.c.due_at, _T.c.created_at, _T.c.id)
-                                .limit(limit).offset(offset)).all()
+            rows = conn.execute(
+                query.order_by(_T.c.due_at.is_(None), _T.c.due_at, _T.c.created_at, _T.c.id).limit(limit).offset(offset)
+            ).all()
         return [TaskView.of(r, now) for r in rows]
 
     def history(self, instance_id: int) -> list[dict[str, Any]]:
@@ -263,8 +325,9 @@ class InstanceService:
         return [history.row_to_dict(r) for r in rows]
 
     # ---------------------------------------------------------------------------------------------- commands
-    def start(self, definition_key: str, business_key: str, data: dict[str, Any], actor: Actor,
-              version: int | None = None) -> CommandResult:
+    def start(
+        self, definition_key: str, business_key: str, data: dict[str, Any], actor: Actor, version: int | None = None
+    ) -> CommandResult:
         if not isinstance(data, dict):
             raise DataInvalid({"data": "must be a JSON object"})
         ctx = CommandContext(now=self.clock.now(), actor=actor, business_key=business_key)
@@ -276,38 +339,89 @@ class InstanceService:
         self.cache.put(instance_id, 1, prepared.workflow)
         return CommandResult(instance_id, 1, prepared.status, prepared.ready)
 
-    def _prepare_new(self, definition_key: str, business_key: str, data: dict[str, Any], ctx: CommandContext,
-                     version: int | None = None, parent_id: int | None = None,
-                     link_kind: str | None = None, seed: str | None = None) -> _NewInstance:
+    def _prepare_new(
+        self,
+        definition_key: str,
+        business_key: str,
+        data: dict[str, Any],
+        ctx: CommandContext,
+        version: int | None = None,
+        parent_id: int | None = None,
+        link_kind: str | None = None,
+        seed: str | None = None,
+    ) -> _NewInstance:
         """Run a new instance until it waits, in memory; nothing is written yet."""
         info = self.definitions.get(definition_key, version)
         loaded = self.definitions.load(info.id)
         seed = seed or uuid4().hex
         own = CommandContext(now=ctx.now, actor=ctx.actor, business_key=business_key, seed=seed, seq=1)
         with command_context.running(own):
-            workflow = BpmnWorkflow(loaded.parsed.spec, loaded.parsed.subprocess_specs,
-                                    script_engine=self.script_engine)
+            workflow = BpmnWorkflow(
+                loaded.parsed.spec, loaded.parsed.subprocess_specs, script_engine=self.script_engine
+            )
             workflow.get_tasks(state=TaskState.READY)[0].data.update(json_safe(data))
             self._run_engine(workflow, lambda: None)
-        events = [PendingEvent("instance_started", {"definition_key": info.key, "definition_version": info.version,
-                                                    "business_key": business_key, "data": data, "seed": seed,
-                                                    "parent_id": parent_id, "link_kind": link_kind})]
+        events = [
+            PendingEvent(
+                "instance_started",
+                {
+                    "definition_key": info.key,
+                    "definition_version": info.version,
+                    "business_key": business_key,
+                    "data": data,
+                    "seed": seed,
+                    "parent_id": parent_id,
+                    "link_kind": link_kind,
+                },
+            )
+        ]
         events += own.events + transition_events(loaded, workflow, {})
         status = COMPLETED if workflow.is_completed() else RUNNING
-        children = [self._prepare_new(link.definition_key, business_key, link.data, ctx, link_kind=link.link_kind)
-                    for link in own.links]
-        return _NewInstance(info.id, info.key, business_key, parent_id, link_kind, loaded, workflow, events,
-                            status, children, [link.element_id for link in own.links], seed)
+        children = [
+            self._prepare_new(link.definition_key, business_key, link.data, ctx, link_kind=link.link_kind)
+            for link in own.links
+        ]
+        return _NewInstance(
+            info.id,
+            info.key,
+            business_key,
+            parent_id,
+            link_kind,
+            loaded,
+            workflow,
+            events,
+            status,
+            children,
+            [link.element_id for link in own.links],
+            seed,
+        )
 
-    def _insert_new(self, conn: Connection, new: _NewInstance, ctx: CommandContext,
-                    parent_id: int | None = None) -> int:
+    def _insert_new(
+        self, conn: Connection, new: _NewInstance, ctx: CommandContext, parent_id: int | None = None
+    ) -> int:
         now, actor = ctx.now, ctx.actor
-        new_id = conn.execute(insert(_I).values(
-            definition_id=new.definition_id, definition_key=new.definition_key, business_key=new.business_key,
-            status=new.status, version=1, snapshot=dump_workflow(new.workflow), data=_data_of(new.workflow),
-            parent_id=parent_id, link_kind=new.link_kind, history_seq=0, history_head=history.GENESIS, seed=new.seed,
-            started_by=actor.name, created_at=now, updated_at=now, ended_at=now if new.status == COMPLETED else None,
-        ).returning(_I.c.id)).scalar_one()
+        new_id = conn.execute(
+            insert(_I)
+            .values(
+                definition_id=new.definition_id,
+                definition_key=new.definition_key,
+                business_key=new.business_key,
+                status=new.status,
+                version=1,
+                snapshot=dump_workflow(new.workflow),
+                data=_data_of(new.workflow),
+                parent_id=parent_id,
+                link_kind=new.link_kind,
+                history_seq=0,
+                history_head=history.GENESIS,
+                seed=new.seed,
+                started_by=actor.name,
+                created_at=now,
+                updated_at=now,
+                ended_at=now if new.status == COMPLETED else None,
+            )
+            .returning(_I.c.id)
+        ).scalar_one()
         events = new.events + self._insert_children(conn, new.children, new.link_elements, ctx, new_id)
         if parent_id is not None:
             events[0].payload["parent_id"] = parent_id
@@ -321,15 +435,24 @@ class InstanceService:
         new.ready = tasks.ready
         return new_id
 
-    def _insert_children(self, conn: Connection, children: list[_NewInstance], elements: list[str],
-                         ctx: CommandContext, parent_id: int) -> list[PendingEvent]:
+    def _insert_children(
+        self, conn: Connection, children: list[_NewInstance], elements: list[str], ctx: CommandContext, parent_id: int
+    ) -> list[PendingEvent]:
         """Linked instances a command started: written in its transaction, announced in the parent's history."""
         events = []
         for child, element in zip(children, elements, strict=True):
             child_id = self._insert_new(conn, child, ctx, parent_id=parent_id)
-            events.append(PendingEvent("linked_instance_started", {
-                "instance_id": child_id, "definition_key": child.definition_key, "link_kind": child.link_kind,
-            }, element))
+            events.append(
+                PendingEvent(
+                    "linked_instance_started",
+                    {
+                        "instance_id": child_id,
+                        "definition_key": child.definition_key,
+                        "link_kind": child.link_kind,
+                    },
+                    element,
+                )
+            )
             self.cache.put(child_id, 1, child.workflow)
         return events
 
@@ -354,8 +477,9 @@ class InstanceService:
             self._run_engine(workflow, task.run)
             return _Step([PendingEvent("task_completed", {"data": clean}, task.task_spec.bpmn_id, task_id)])
 
-        head = _Head(row.instance_id, row.version, row.status, row.history_seq, row.history_head, row.definition_id,
-                     row.seed)
+        head = _Head(
+            row.instance_id, row.version, row.status, row.history_seq, row.history_head, row.definition_id, row.seed
+        )
         return self._execute(head, actor, apply)
 
     def claim_task(self, task_id: str, actor: Actor) -> TaskView:
@@ -371,8 +495,11 @@ class InstanceService:
         event = PendingEvent("task_claimed", {"assignee": actor.name}, row.element_id, task_id)
 
         def guard(conn: Connection) -> None:
-            res = conn.execute(update(_T).where(_T.c.id == task_id, _T.c.assignee.is_(None), _T.c.state == "READY")
-                               .values(assignee=actor.name))
+            res = conn.execute(
+                update(_T)
+                .where(_T.c.id == task_id, _T.c.assignee.is_(None), _T.c.state == "READY")
+                .values(assignee=actor.name)
+            )
             if res.rowcount != 1:
                 raise Conflict(f"task {task_id} was claimed or completed meanwhile")
 
@@ -386,8 +513,9 @@ class InstanceService:
                 self._run_engine(workflow, lambda: workflow.send_event(event))
             except ProcessError as exc:
                 if "not waiting for" in exc.message:
-                    raise Conflict(f"instance {instance_id} is not waiting for message '{name}'",
-                                   {"name": name}) from None
+                    raise Conflict(
+                        f"instance {instance_id} is not waiting for message '{name}'", {"name": name}
+                    ) from None
                 raise
             return _Step([PendingEvent("message_received", {"name": name, "payload": payload})])
 
@@ -410,8 +538,7 @@ class InstanceService:
             self._run_engine(workflow, workflow.refresh_timers)
             return _Step([PendingEvent("timer_due", {"due_at": due_at.isoformat()}, task.task_spec.bpmn_id, task_id)])
 
-        return self._execute(self._head(instance_id), SYSTEM, apply,
-                             timer_now=due_at + timedelta(microseconds=1))
+        return self._execute(self._head(instance_id), SYSTEM, apply, timer_now=due_at + timedelta(microseconds=1))
 
     def suspend(self, instance_id: int, actor: Actor, reason: str | None = None) -> CommandResult:
         return self._set_status(instance_id, actor, RUNNING, SUSPENDED, "instance_suspended", reason)
@@ -425,8 +552,9 @@ class InstanceService:
             row = conn.execute(_SELECT_HEAD, {"iid": instance_id}).first()
         if row is None:
             raise NotFound(f"no process instance {instance_id}", {"instance_id": instance_id})
-        return _Head(instance_id, row.version, row.status, row.history_seq, row.history_head, row.definition_id,
-                     row.seed)
+        return _Head(
+            instance_id, row.version, row.status, row.history_seq, row.history_head, row.definition_id, row.seed
+        )
 
     def _workflow(self, head: _Head, loaded: LoadedDefinition) -> BpmnWorkflow:
         workflow = self.cache.take(head.instance_id, head.version)
@@ -438,8 +566,14 @@ class InstanceService:
             raise Conflict(f"instance {head.instance_id} was changed by another command; reload and retry")
         return load_workflow(snapshot, loaded.parsed.spec, loaded.parsed.subprocess_specs, self.script_engine)
 
-    def _execute(self, head: _Head, actor: Actor, apply: Callable[[BpmnWorkflow, LoadedDefinition], _Step],
-                 allow_suspended: bool = False, timer_now: datetime | None = None) -> CommandResult:
+    def _execute(
+        self,
+        head: _Head,
+        actor: Actor,
+        apply: Callable[[BpmnWorkflow, LoadedDefinition], _Step],
+        allow_suspended: bool = False,
+        timer_now: datetime | None = None,
+    ) -> CommandResult:
         if head.status in (COMPLETED, CANCELLED):
             raise Conflict(f"instance {head.instance_id} is {head.status}", {"status": head.status})
         if head.status == SUSPENDED and not allow_suspended:
@@ -448,15 +582,23 @@ class InstanceService:
         workflow = self._workflow(head, loaded)
         before = task_states(workflow)
         timers_before = waiting_timers(workflow)
-        ctx = CommandContext(now=self.clock.now(), actor=actor, timer_now=timer_now, instance_id=head.instance_id,
-                             seed=head.seed, seq=head.seq + 1)
+        ctx = CommandContext(
+            now=self.clock.now(),
+            actor=actor,
+            timer_now=timer_now,
+            instance_id=head.instance_id,
+            seed=head.seed,
+            seq=head.seq + 1,
+        )
         with command_context.running(ctx):
             step = apply(workflow, loaded)
         children = []
         if ctx.links:
             business_key = self._business_key(head.instance_id)
-            children = [self._prepare_new(link.definition_key, business_key, link.data, ctx,
-                                          link_kind=link.link_kind) for link in ctx.links]
+            children = [
+                self._prepare_new(link.definition_key, business_key, link.data, ctx, link_kind=link.link_kind)
+                for link in ctx.links
+            ]
         now = ctx.now
         events = step.events + ctx.events + fired_timer_events(workflow, timers_before, now)
         events += transition_events(loaded, workflow, before)
@@ -469,17 +611,30 @@ class InstanceService:
         rows, seq, chain_head = _history_rows(head.instance_id, head.seq, head.head, now, actor.name, events)
         self._pending_wakeups.clear()
         with self.db.transaction() as conn:
-            res = conn.execute(_ADVANCE, {
-                "iid": head.instance_id, "v": head.version, "new_v": head.version + 1, "snapshot": snapshot,
-                "status": status, "data": data, "seq": seq, "head": chain_head, "now": now,
-                "ended": now if status in (COMPLETED, CANCELLED) else None,
-            })
+            res = conn.execute(
+                _ADVANCE,
+                {
+                    "iid": head.instance_id,
+                    "v": head.version,
+                    "new_v": head.version + 1,
+                    "snapshot": snapshot,
+                    "status": status,
+                    "data": data,
+                    "seq": seq,
+                    "head": chain_head,
+                    "now": now,
+                    "ended": now if status in (COMPLETED, CANCELLED) else None,
+                },
+            )
             if res.rowcount != 1:
-                raise Conflict(f"instance {head.instance_id} was changed by another command; reload and retry",
-                               {"instance_id": head.instance_id})
+                raise Conflict(
+                    f"instance {head.instance_id} was changed by another command; reload and retry",
+                    {"instance_id": head.instance_id},
+                )
             if children:  # their ids are known only now: the announcing events continue the chain
-                more = self._insert_children(conn, children, [link.element_id for link in ctx.links], ctx,
-                                             head.instance_id)
+                more = self._insert_children(
+                    conn, children, [link.element_id for link in ctx.links], ctx, head.instance_id
+                )
                 extra, seq, chain_head = _history_rows(head.instance_id, seq, chain_head, now, actor.name, more)
                 rows += extra
                 conn.execute(_SET_CHAIN, {"iid": head.instance_id, "seq": seq, "head": chain_head})
@@ -519,31 +674,46 @@ class InstanceService:
         if changes.cancelled:
             conn.execute(_MARK_TIMER.values(cancelled_at=bindparam("at")), changes.cancelled)
 
-    def _record_only(self, instance_id: int, actor: Actor, events: list[PendingEvent],
-                     extra: Callable[[Connection], None] | None = None, status: str | None = None) -> CommandResult:
+    def _record_only(
+        self,
+        instance_id: int,
+        actor: Actor,
+        events: list[PendingEvent],
+        extra: Callable[[Connection], None] | None = None,
+        status: str | None = None,
+    ) -> CommandResult:
         """A command that changes no workflow state: bump the version, append history, keep the snapshot."""
         head = self._head(instance_id)
         now = self.clock.now()
         rows, seq, chain_head = history.build_rows(instance_id, head.seq, head.head, now, actor.name, events)
-        values: dict[str, Any] = {"version": head.version + 1, "history_seq": seq, "history_head": chain_head,
-                                  "updated_at": now, "status": status or head.status}
+        values: dict[str, Any] = {
+            "version": head.version + 1,
+            "history_seq": seq,
+            "history_head": chain_head,
+            "updated_at": now,
+            "status": status or head.status,
+        }
         with self.db.transaction() as conn:
-            res = conn.execute(update(_I).where(_I.c.id == instance_id, _I.c.version == head.version)
-                               .values(**values))
+            res = conn.execute(update(_I).where(_I.c.id == instance_id, _I.c.version == head.version).values(**values))
             if res.rowcount != 1:
                 raise Conflict(f"instance {instance_id} was changed by another command; reload and retry")
             if extra:
                 extra(conn)
             conn.execute(_INSERT_HISTORY, rows)
-            ready = [(r.id, r.element_id) for r in conn.execute(
-                select(_T.c.id, _T.c.element_id).where(_T.c.instance_id == instance_id, _T.c.state == "READY"))]
+            ready = [
+                (r.id, r.element_id)
+                for r in conn.execute(
+                    select(_T.c.id, _T.c.element_id).where(_T.c.instance_id == instance_id, _T.c.state == "READY")
+                )
+            ]
         workflow = self.cache.take(instance_id, head.version)
         if workflow is not None:
             self.cache.put(instance_id, head.version + 1, workflow)
         return CommandResult(instance_id, head.version + 1, values["status"], ready)
 
-    def _set_status(self, instance_id: int, actor: Actor, expected: str, new: str, kind: str,
-                    reason: str | None) -> CommandResult:
+    def _set_status(
+        self, instance_id: int, actor: Actor, expected: str, new: str, kind: str, reason: str | None
+    ) -> CommandResult:
         current = self._head(instance_id).status
         if current != expected:
             raise Conflict(f"instance {instance_id} is {current}, not {expected}", {"status": current})
@@ -560,8 +730,9 @@ class InstanceService:
             task = getattr(exc, "task", None)
             element = task.task_spec.bpmn_id if task is not None else None
             line = getattr(exc, "line_number", None)
-            raise ProcessError(f"the process failed at {element or 'an element'}: {exc}",
-                               {"element_id": element, "line": line}) from None
+            raise ProcessError(
+                f"the process failed at {element or 'an element'}: {exc}", {"element_id": element, "line": line}
+            ) from None
 
     @staticmethod
     def _write_tasks(conn: Connection, changes: TaskChanges) -> None:
@@ -572,23 +743,40 @@ class InstanceService:
 
 
 def _instance_view(row: Any, tasks: Any, now: datetime | None = None) -> InstanceView:
-    return InstanceView(row.id, row.definition_key, row.definition_version, row.business_key, row.status,
-                        row.version, row.data, row.parent_id, row.link_kind, row.created_at, row.updated_at,
-                        row.ended_at, [TaskView.of(t, now) for t in tasks])
+    return InstanceView(
+        row.id,
+        row.definition_key,
+        row.definition_version,
+        row.business_key,
+        row.status,
+        row.version,
+        row.data,
+        row.parent_id,
+        row.link_kind,
+        row.created_at,
+        row.updated_at,
+        row.ended_at,
+        [TaskView.of(t, now) for t in tasks],
+    )
 
 
-def _history_rows(instance_id: int, seq: int, head: str, now: datetime, actor: str | None,
-                  events: list[PendingEvent]) -> tuple[list[dict[str, Any]], int, str]:
+def _history_rows(
+    instance_id: int, seq: int, head: str, now: datetime, actor: str | None, events: list[PendingEvent]
+) -> tuple[list[dict[str, Any]], int, str]:
     try:
         return history.build_rows(instance_id, seq, head, now, actor, events)
     except history.DataNotStorable as exc:
-        raise ProcessError(f"the process data holds a value that cannot be stored ({exc}); check the scripts "
-                           "that set it", {"element_id": None, "line": None}) from None
+        raise ProcessError(
+            f"the process data holds a value that cannot be stored ({exc}); check the scripts that set it",
+            {"element_id": None, "line": None},
+        ) from None
 
 
 def _data_of(workflow: BpmnWorkflow) -> dict[str, Any]:
     try:
         return live_data(workflow)
     except history.DataNotStorable as exc:
-        raise ProcessError(f"the process data holds a value that cannot be stored ({exc}); check the scripts "
-                           "that set it", {"element_id": None, "line": None}) from None
+        raise ProcessError(
+            f"the process data holds a value that cannot be stored ({exc}); check the scripts that set it",
+            {"element_id": None, "line": None},
+        ) from None

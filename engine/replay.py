@@ -60,20 +60,42 @@ from engine.spiff_compat import dump_workflow
 STARTED, COMPLETED_TASK, MESSAGE, TIMER_DUE = "instance_started", "task_completed", "message_received", "timer_due"
 CANCEL, SUSPEND, RESUME, CLAIM = "instance_cancelled", "instance_suspended", "instance_resumed", "task_claimed"
 COMMAND_KINDS = frozenset({STARTED, COMPLETED_TASK, MESSAGE, TIMER_DUE, CANCEL, SUSPEND, RESUME, CLAIM})
-CONSEQUENCE_KINDS = frozenset({"task_state", "timer_fired", "escalation_evaluated", "escalation_reevaluated",
-                               "linked_instance_started"})
+CONSEQUENCE_KINDS = frozenset(
+    {"task_state", "timer_fired", "escalation_evaluated", "escalation_reevaluated", "linked_instance_started"}
+)
 ESCALATION_KINDS = ("escalation_evaluated", "escalation_reevaluated")
-DIVERGENCE_KINDS = ("missing_event", "unexpected_event", "event_mismatch", "command_failed", "unknown_event",
-                    "definition", "linked_instance", "decision", "snapshot", "status", "data", "task_rows",
-                    "timer_rows")
+DIVERGENCE_KINDS = (
+    "missing_event",
+    "unexpected_event",
+    "event_mismatch",
+    "command_failed",
+    "unknown_event",
+    "definition",
+    "linked_instance",
+    "decision",
+    "snapshot",
+    "status",
+    "data",
+    "task_rows",
+    "timer_rows",
+)
 
 _H = HistoryEvent.__table__
 _I = ProcessInstance.__table__
 _D = ProcessDefinition.__table__
 _T = Task.__table__
 _TM = Timer.__table__
-_EVENT_COLUMNS = (_H.c.seq, _H.c.at, _H.c.actor, _H.c.kind, _H.c.element_id, _H.c.task_id, _H.c.payload,
-                  _H.c.prev_hash, _H.c.hash)
+_EVENT_COLUMNS = (
+    _H.c.seq,
+    _H.c.at,
+    _H.c.actor,
+    _H.c.kind,
+    _H.c.element_id,
+    _H.c.task_id,
+    _H.c.payload,
+    _H.c.prev_hash,
+    _H.c.hash,
+)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 _PRUNE = getattr(_engine, "prune_finished", None)
 """Replay prunes finished tasks exactly when the engine's commands do (the snapshot must come out the same)."""
@@ -96,8 +118,10 @@ class ReplayDiverged(Conflict):
     code = "replay_diverged"
 
     def __init__(self, instance_id: int, divergence: Divergence):
-        super().__init__(f"replay of instance {instance_id} diverges from its history at seq {divergence.seq}: "
-                         f"{divergence.message}", json_safe(dataclasses.asdict(divergence)))
+        super().__init__(
+            f"replay of instance {instance_id} diverges from its history at seq {divergence.seq}: {divergence.message}",
+            json_safe(dataclasses.asdict(divergence)),
+        )
         self.divergence = divergence
 
 
@@ -181,13 +205,26 @@ class RecordedDecisions:
 
     def __call__(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         if not self._events:
-            raise _Diverged(Divergence(0, "decision", "replay asked the rules for a decision that the history "
-                                       "does not record", None, json_safe(dict(facts))))
+            raise _Diverged(
+                Divergence(
+                    0,
+                    "decision",
+                    "replay asked the rules for a decision that the history does not record",
+                    None,
+                    json_safe(dict(facts)),
+                )
+            )
         event = self._events.popleft()
         if event.payload.get("facts") != json_safe(dict(facts)):
-            raise _Diverged(Divergence(event.seq, "decision", f"the facts given to the rules at "
-                                       f"{event.element_id} differ from the recorded ones",
-                                       event.payload.get("facts"), json_safe(dict(facts))))
+            raise _Diverged(
+                Divergence(
+                    event.seq,
+                    "decision",
+                    f"the facts given to the rules at {event.element_id} differ from the recorded ones",
+                    event.payload.get("facts"),
+                    json_safe(dict(facts)),
+                )
+            )
         decision = event.payload.get("decision" if event.kind == "escalation_evaluated" else "new")
         return json_safe(decision)
 
@@ -221,8 +258,10 @@ class Replayer:
         record = self._read(instance_id)
         last = record.events[-1].seq if record.events else 0
         if to is not None and not 1 <= to <= last:
-            raise DataInvalid({"to": f"must be between 1 and {last}, the last event of instance {instance_id}"},
-                              f"instance {instance_id} has no event {to} (its history ends at seq {last})")
+            raise DataInvalid(
+                {"to": f"must be between 1 and {last}, the last event of instance {instance_id}"},
+                f"instance {instance_id} has no event {to} (its history ends at seq {last})",
+            )
         target = last if to is None else to
         run = _Run(self, record)
         checked_end = run.until(target) is None and target == last
@@ -251,35 +290,66 @@ class Replayer:
     def _read(self, instance_id: int) -> _Record:
         with self.db.connect() as conn:
             row = conn.execute(
-                select(_I.c.id, _I.c.definition_id, _D.c.key, _D.c.version, _I.c.business_key, _I.c.status,
-                       _I.c.snapshot, _I.c.data, _I.c.seed)
-                .join(_D, _D.c.id == _I.c.definition_id).where(_I.c.id == instance_id)).first()
+                select(
+                    _I.c.id,
+                    _I.c.definition_id,
+                    _D.c.key,
+                    _D.c.version,
+                    _I.c.business_key,
+                    _I.c.status,
+                    _I.c.snapshot,
+                    _I.c.data,
+                    _I.c.seed,
+                )
+                .join(_D, _D.c.id == _I.c.definition_id)
+                .where(_I.c.id == instance_id)
+            ).first()
             if row is None:
                 raise NotFound(f"no process instance {instance_id}", {"instance_id": instance_id})
-            events = conn.execute(select(*_EVENT_COLUMNS).where(_H.c.instance_id == instance_id)
-                                  .order_by(_H.c.seq)).all()
-        return _Record(row.id, row.definition_id, row.key, row.version, row.business_key, row.status, row.snapshot,
-                       row.data, row.seed, [StoredEvent.of(e) for e in events])
+            events = conn.execute(
+                select(*_EVENT_COLUMNS).where(_H.c.instance_id == instance_id).order_by(_H.c.seq)
+            ).all()
+        return _Record(
+            row.id,
+            row.definition_id,
+            row.key,
+            row.version,
+            row.business_key,
+            row.status,
+            row.snapshot,
+            row.data,
+            row.seed,
+            [StoredEvent.of(e) for e in events],
+        )
 
     def _linked_row(self, instance_id: Any) -> Any:
         if not isinstance(instance_id, int):
             return None
         with self.db.connect() as conn:
-            row = conn.execute(select(_I.c.id, _I.c.parent_id, _I.c.definition_key, _I.c.link_kind,
-                                      _I.c.business_key).where(_I.c.id == instance_id)).first()
+            row = conn.execute(
+                select(_I.c.id, _I.c.parent_id, _I.c.definition_key, _I.c.link_kind, _I.c.business_key).where(
+                    _I.c.id == instance_id
+                )
+            ).first()
             if row is None:
                 return None
-            started = conn.execute(select(_H.c.at, _H.c.payload).where(_H.c.instance_id == instance_id,
-                                                                        _H.c.seq == 1)).first()
+            started = conn.execute(
+                select(_H.c.at, _H.c.payload).where(_H.c.instance_id == instance_id, _H.c.seq == 1)
+            ).first()
         return row, started
 
     def _projections(self, instance_id: int) -> tuple[list[Any], list[Any]]:
         with self.db.connect() as conn:
-            tasks = conn.execute(select(_T.c.id, _T.c.element_id, _T.c.assignee, _T.c.due_at)
-                                 .where(_T.c.instance_id == instance_id, _T.c.state == "READY")).all()
-            timers = conn.execute(select(_TM.c.task_id, _TM.c.element_id, _TM.c.due_at)
-                                  .where(_TM.c.instance_id == instance_id, _TM.c.fired_at.is_(None),
-                                         _TM.c.cancelled_at.is_(None))).all()
+            tasks = conn.execute(
+                select(_T.c.id, _T.c.element_id, _T.c.assignee, _T.c.due_at).where(
+                    _T.c.instance_id == instance_id, _T.c.state == "READY"
+                )
+            ).all()
+            timers = conn.execute(
+                select(_TM.c.task_id, _TM.c.element_id, _TM.c.due_at).where(
+                    _TM.c.instance_id == instance_id, _TM.c.fired_at.is_(None), _TM.c.cancelled_at.is_(None)
+                )
+            ).all()
         return tasks, timers
 
 
@@ -296,10 +366,12 @@ def _commands(events: Sequence[StoredEvent]) -> Iterator[list[StoredEvent] | Div
         else:
             if group:
                 yield group
-            why = ("is not a command that replay knows how to re-execute" if event.kind not in CONSEQUENCE_KINDS
-                   else "comes before any command")
-            yield Divergence(event.seq, "unknown_event", f"event {event.seq} ({event.kind}) {why}",
-                             _event_json(event))
+            why = (
+                "is not a command that replay knows how to re-execute"
+                if event.kind not in CONSEQUENCE_KINDS
+                else "comes before any command"
+            )
+            yield Divergence(event.seq, "unknown_event", f"event {event.seq} ({event.kind}) {why}", _event_json(event))
             return
     if group:
         yield group
@@ -358,8 +430,14 @@ class _Run:
         for offset, event in enumerate(command):
             expected = (command[0].seq if offset else self.seq + 1) + offset
             if event.seq != expected:
-                self.note(Divergence(expected, "missing_event", f"event {expected} is missing from the history "
-                                     f"(the next stored event is seq {event.seq}, {event.kind})"))
+                self.note(
+                    Divergence(
+                        expected,
+                        "missing_event",
+                        f"event {expected} is missing from the history "
+                        f"(the next stored event is seq {event.seq}, {event.kind})",
+                    )
+                )
                 return
 
     def _apply(self, command: list[StoredEvent]) -> None:
@@ -382,24 +460,37 @@ class _Run:
         try:
             info = self.replayer.definitions.get(str(key), int(version))  # type: ignore[arg-type]
         except (NotFound, TypeError, ValueError):
-            self._diverge(first.seq, "definition", f"definition {key} version {version} named by the history is "
-                          "not deployed")
+            self._diverge(
+                first.seq, "definition", f"definition {key} version {version} named by the history is not deployed"
+            )
         if info.id != self.record.definition_id:
-            self._mismatch(first.seq, "definition", f"the history names {key} version {version}, the instance row "
-                          f"{self.record.definition_key} version {self.record.definition_version}",
-                          f"{key} v{version}", f"{self.record.definition_key} v{self.record.definition_version}")
+            self._mismatch(
+                first.seq,
+                "definition",
+                f"the history names {key} version {version}, the instance row "
+                f"{self.record.definition_key} version {self.record.definition_version}",
+                f"{key} v{version}",
+                f"{self.record.definition_key} v{self.record.definition_version}",
+            )
         self.loaded = self.replayer.definitions.load(info.id)
         self.seed = payload.get("seed")
         if self.seed != self.record.seed:
-            self._mismatch(first.seq, "event_mismatch", "the seed in instance_started differs from the instance "
-                          "row's: task ids cannot be reproduced", self.seed, self.record.seed)
-        ctx = CommandContext(now=first.at, actor=_actor(first), business_key=payload.get("business_key"),
-                             seed=self.seed, seq=1)
+            self._mismatch(
+                first.seq,
+                "event_mismatch",
+                "the seed in instance_started differs from the instance row's: task ids cannot be reproduced",
+                self.seed,
+                self.record.seed,
+            )
+        ctx = CommandContext(
+            now=first.at, actor=_actor(first), business_key=payload.get("business_key"), seed=self.seed, seq=1
+        )
         ctx.decisions = RecordedDecisions(command)  # type: ignore[attr-defined]
 
         def run() -> None:
-            self.workflow = BpmnWorkflow(self.loaded.parsed.spec, self.loaded.parsed.subprocess_specs,
-                                         script_engine=self.instances.script_engine)
+            self.workflow = BpmnWorkflow(
+                self.loaded.parsed.spec, self.loaded.parsed.subprocess_specs, script_engine=self.instances.script_engine
+            )
             self.workflow.get_tasks(state=TaskState.READY)[0].data.update(json_safe(payload.get("data") or {}))
             self.workflow.do_engine_steps()
 
@@ -420,8 +511,14 @@ class _Run:
                 timer_now = datetime.fromisoformat(payload["due_at"]) + _ONE_MICROSECOND
             except (KeyError, TypeError, ValueError):
                 self._diverge(first.seq, "command_failed", "timer_due without a valid due_at")
-        ctx = CommandContext(now=first.at, actor=_actor(first), timer_now=timer_now,
-                             instance_id=self.record.instance_id, seed=self.seed, seq=first.seq)
+        ctx = CommandContext(
+            now=first.at,
+            actor=_actor(first),
+            timer_now=timer_now,
+            instance_id=self.record.instance_id,
+            seed=self.seed,
+            seq=first.seq,
+        )
         ctx.decisions = RecordedDecisions(command)  # type: ignore[attr-defined]
         before, timers_before = task_states(workflow), waiting_timers(workflow)
         status: str | None = None
@@ -435,8 +532,9 @@ class _Run:
                 workflow.do_engine_steps()
             elif first.kind == MESSAGE:
                 name = payload.get("name")
-                event = BpmnEvent(MessageEventDefinition(name),
-                                  {"payload": json_safe(payload.get("payload")), "result_var": name})
+                event = BpmnEvent(
+                    MessageEventDefinition(name), {"payload": json_safe(payload.get("payload")), "result_var": name}
+                )
                 workflow.send_event(event)
                 workflow.do_engine_steps()
             elif first.kind == TIMER_DUE:
@@ -454,8 +552,13 @@ class _Run:
         first = command[0]
         if len(command) > 1:
             extra = command[1]
-            self._mismatch(extra.seq, "unexpected_event", f"{first.kind} changes no workflow state, yet the history "
-                          f"has {extra.kind} {extra.element_id or ''} after it".rstrip(), _event_json(extra))
+            self._mismatch(
+                extra.seq,
+                "unexpected_event",
+                f"{first.kind} changes no workflow state, yet the history "
+                f"has {extra.kind} {extra.element_id or ''} after it".rstrip(),
+                _event_json(extra),
+            )
         if first.kind == CLAIM:
             if self.status in (COMPLETED, CANCELLED):
                 self._diverge(first.seq, "command_failed", f"task_claimed after the instance was {self.status}")
@@ -474,12 +577,22 @@ class _Run:
             task = None
         if task is None or task.state != state:
             now = "does not exist" if task is None else f"is {TaskState.get_name(task.state)}"
-            self._diverge(first.seq, "command_failed", f"{first.kind}: task {first.task_id} ({first.element_id}) "
-                          f"{now}, not {TaskState.get_name(state)}")
+            self._diverge(
+                first.seq,
+                "command_failed",
+                f"{first.kind}: task {first.task_id} ({first.element_id}) {now}, not {TaskState.get_name(state)}",
+            )
         return task
 
-    def _run(self, command: list[StoredEvent], ctx: CommandContext, action: Any, before: dict[UUID, int],
-             timers_before: dict[str, tuple[str, datetime]], prune: bool) -> None:
+    def _run(
+        self,
+        command: list[StoredEvent],
+        ctx: CommandContext,
+        action: Any,
+        before: dict[UUID, int],
+        timers_before: dict[str, tuple[str, datetime]],
+        prune: bool,
+    ) -> None:
         """Run a command's action under its context, then compare what it caused with what was recorded.
 
         The steps after the action mirror ``InstanceService._execute`` (and ``_prepare_new`` for a start, which
@@ -499,13 +612,19 @@ class _Run:
         assert workflow is not None and loaded is not None
         produced = ctx.events + fired_timer_events(workflow, timers_before, ctx.now)
         produced += transition_events(loaded, workflow, before)
-        produced += [PendingEvent("linked_instance_started", {"instance_id": None, "definition_key":
-                                                              link.definition_key, "link_kind": link.link_kind},
-                                  link.element_id) for link in ctx.links]
+        produced += [
+            PendingEvent(
+                "linked_instance_started",
+                {"instance_id": None, "definition_key": link.definition_key, "link_kind": link.link_kind},
+                link.element_id,
+            )
+            for link in ctx.links
+        ]
         try:
             self._compare(command, produced)
-            for link, event in zip(ctx.links, [e for e in command if e.kind == "linked_instance_started"],
-                                   strict=False):
+            for link, event in zip(
+                ctx.links, [e for e in command if e.kind == "linked_instance_started"], strict=False
+            ):
                 self._check_link(event, link.data, first.at)
         except _Diverged as mismatch:
             self.note(mismatch.divergence)
@@ -522,12 +641,22 @@ class _Run:
             if rec is None:
                 assert new is not None
                 seq = first.seq + 1 + index
-                self._diverge(seq, "missing_event", f"replay of {first.kind} (seq {first.seq}) produced "
-                              f"{_describe(new.kind, new.element_id)} as event {seq}, which the history lacks",
-                              None, _pending_json(new))
+                self._diverge(
+                    seq,
+                    "missing_event",
+                    f"replay of {first.kind} (seq {first.seq}) produced "
+                    f"{_describe(new.kind, new.element_id)} as event {seq}, which the history lacks",
+                    None,
+                    _pending_json(new),
+                )
             elif new is None:
-                self._diverge(rec.seq, "unexpected_event", f"event {rec.seq} ({_describe(rec.kind, rec.element_id)})"
-                              f" was not produced by replaying {first.kind} (seq {first.seq})", _event_json(rec))
+                self._diverge(
+                    rec.seq,
+                    "unexpected_event",
+                    f"event {rec.seq} ({_describe(rec.kind, rec.element_id)})"
+                    f" was not produced by replaying {first.kind} (seq {first.seq})",
+                    _event_json(rec),
+                )
             else:
                 self._compare_event(rec, new)
 
@@ -535,18 +664,31 @@ class _Run:
         payload = json_safe(new.payload)
         if new.kind == "linked_instance_started":
             payload["instance_id"] = rec.payload.get("instance_id")
-        for name, recorded, replayed in (("kind", rec.kind, new.kind), ("element_id", rec.element_id, new.element_id),
-                                         ("task_id", rec.task_id, new.task_id)):
+        for name, recorded, replayed in (
+            ("kind", rec.kind, new.kind),
+            ("element_id", rec.element_id, new.element_id),
+            ("task_id", rec.task_id, new.task_id),
+        ):
             if recorded != replayed:
                 was, now = _describe(rec.kind, rec.element_id), _describe(new.kind, new.element_id)
-                self._diverge(rec.seq, "event_mismatch", f"event {rec.seq}: recorded {was}, replay produced {now} "
-                              f"({name} differs)", _event_json(rec), _pending_json(new))
+                self._diverge(
+                    rec.seq,
+                    "event_mismatch",
+                    f"event {rec.seq}: recorded {was}, replay produced {now} ({name} differs)",
+                    _event_json(rec),
+                    _pending_json(new),
+                )
         if rec.payload != payload:
             path, recorded, replayed = first_difference(rec.payload, payload)
             kind = "decision" if rec.kind in ESCALATION_KINDS else "event_mismatch"
-            self._diverge(rec.seq, kind, f"event {rec.seq} ({_describe(rec.kind, rec.element_id)}): payload differs "
-                          f"at {path or '(root)'}: recorded {_text(recorded)}, replay {_text(replayed)}",
-                          rec.payload, payload)
+            self._diverge(
+                rec.seq,
+                kind,
+                f"event {rec.seq} ({_describe(rec.kind, rec.element_id)}): payload differs "
+                f"at {path or '(root)'}: recorded {_text(recorded)}, replay {_text(replayed)}",
+                rec.payload,
+                payload,
+            )
 
     def _check_link(self, event: StoredEvent, data: dict[str, Any], at: datetime) -> None:
         """The linked instance a command started is not started again: it must be the one that was asked for."""
@@ -562,12 +704,21 @@ class _Run:
             elif row.business_key != self.record.business_key:
                 problem = f"linked instance {child_id} has business key {row.business_key!r}"
             elif started is None or started.at != at or (started.payload or {}).get("data") != json_safe(data):
-                problem = (f"linked instance {child_id} was not started by this command with the data it passed "
-                           f"(its first event: {None if started is None else started.at.isoformat()})")
+                problem = (
+                    f"linked instance {child_id} was not started by this command with the data it passed "
+                    f"(its first event: {None if started is None else started.at.isoformat()})"
+                )
         if problem:
             self._diverge(event.seq, "linked_instance", problem, _event_json(event), json_safe(data))
-        self.linked.append(LinkedInstance(int(child_id), str(event.payload.get("definition_key")),
-                                          event.payload.get("link_kind"), event.element_id, event.seq))
+        self.linked.append(
+            LinkedInstance(
+                int(child_id),
+                str(event.payload.get("definition_key")),
+                event.payload.get("link_kind"),
+                event.element_id,
+                event.seq,
+            )
+        )
 
     def check_end(self) -> Divergence | None:
         """At the end of the history the stored rows must be exactly what replay produced."""
@@ -579,27 +730,53 @@ class _Run:
         replayed = json.loads(dump_workflow(workflow))
         if json.dumps(stored, sort_keys=True) != json.dumps(replayed, sort_keys=True):
             path, old, new = first_difference(stored, replayed)
-            return Divergence(last, "snapshot", f"the stored snapshot differs from the replayed one at {path}: "
-                              f"stored {_text(old)}, replay {_text(new)}", _short(old), _short(new))
+            return Divergence(
+                last,
+                "snapshot",
+                f"the stored snapshot differs from the replayed one at {path}: "
+                f"stored {_text(old)}, replay {_text(new)}",
+                _short(old),
+                _short(new),
+            )
         if record.status != self.status:
-            return Divergence(last, "status", f"the instance row says {record.status}, replay ends {self.status}",
-                              record.status, self.status)
+            return Divergence(
+                last,
+                "status",
+                f"the instance row says {record.status}, replay ends {self.status}",
+                record.status,
+                self.status,
+            )
         data = _data_of(workflow)
         if record.data != data:
             path, old, new = first_difference(record.data, data)
-            return Divergence(last, "data", f"the instance row's data differs at {path}: stored {_text(old)}, "
-                              f"replay {_text(new)}", record.data, data)
+            return Divergence(
+                last,
+                "data",
+                f"the instance row's data differs at {path}: stored {_text(old)}, replay {_text(new)}",
+                record.data,
+                data,
+            )
         tasks, timers = self.replayer._projections(record.instance_id)
         rows = sorted((t.id, t.element_id, t.assignee, t.due_at) for t in tasks)
         ready = sorted((t.id, t.element_id, t.assignee, t.due_at) for t in self._ready_tasks())
         if rows != ready:
-            return Divergence(last, "task_rows", "the READY task rows differ from the tasks replay leaves ready",
-                              json_safe(rows), json_safe(ready))
+            return Divergence(
+                last,
+                "task_rows",
+                "the READY task rows differ from the tasks replay leaves ready",
+                json_safe(rows),
+                json_safe(ready),
+            )
         waiting = sorted((t.task_id, t.element_id, t.due_at) for t in timers)
         expected = sorted((tid, element, due) for tid, (element, due) in waiting_timers(workflow).items())
         if waiting != expected:
-            return Divergence(last, "timer_rows", "the waiting timer rows differ from the timers replay leaves "
-                              "waiting", json_safe(waiting), json_safe(expected))
+            return Divergence(
+                last,
+                "timer_rows",
+                "the waiting timer rows differ from the timers replay leaves waiting",
+                json_safe(waiting),
+                json_safe(expected),
+            )
         return None
 
     def _diverge(self, seq: int, kind: str, message: str, recorded: Any = None, replayed: Any = None) -> Any:
@@ -611,15 +788,18 @@ class _Run:
         self.note(Divergence(seq, kind, message, recorded, replayed))
 
     # ------------------------------------------------------------------------------------------- the state
-    def _note_ready(self, workflow: BpmnWorkflow, loaded: LoadedDefinition, before: dict[UUID, int],
-                    now: datetime) -> None:
+    def _note_ready(
+        self, workflow: BpmnWorkflow, loaded: LoadedDefinition, before: dict[UUID, int], now: datetime
+    ) -> None:
         """When a user task became READY and its deadline then: what its task row was written with."""
         for task in all_tasks(workflow):
             if task.state == TaskState.READY and getattr(task.task_spec, "manual", False):
                 if before.get(task.id) != TaskState.READY:
                     due = deadline_of(task)  # in the diagram's zone, as SpiffWorkflow's clock class: made plain UTC
-                    self.ready_info[str(task.id)] = (now, None if due is None else datetime.fromisoformat(
-                        due.isoformat()).astimezone(UTC))
+                    self.ready_info[str(task.id)] = (
+                        now,
+                        None if due is None else datetime.fromisoformat(due.isoformat()).astimezone(UTC),
+                    )
 
     def _ready_tasks(self) -> list[ReplayTask]:
         workflow, loaded = self.workflow, self.loaded
@@ -632,17 +812,38 @@ class _Run:
             tid = str(task.id)
             lane, lane_name = loaded.lane_of(spec.bpmn_id)
             created, due = self.ready_info.get(tid, (self.at, None))
-            out.append(ReplayTask(tid, spec.bpmn_id, spec.bpmn_name, lane, lane_name or getattr(spec, "lane", None),
-                                  self.assignees.get(tid), due, created))  # type: ignore[arg-type]
+            out.append(
+                ReplayTask(
+                    tid,
+                    spec.bpmn_id,
+                    spec.bpmn_name,
+                    lane,
+                    lane_name or getattr(spec, "lane", None),
+                    self.assignees.get(tid),
+                    due,
+                    created,
+                )
+            )  # type: ignore[arg-type]
         return sorted(out, key=lambda t: (t.created_at, t.id))
 
     def state(self) -> ReplayState:
         assert self.workflow is not None and self.loaded is not None and self.at is not None
         data = _data_of(self.workflow)
         info = self.loaded.info
-        return ReplayState(self.record.instance_id, info.key, info.version, self.record.business_key, self.seq,
-                           self.at, self.status, data, self._ready_tasks(), data.get("escalation"),
-                           data.get("escalation_pending"), list(self.linked))
+        return ReplayState(
+            self.record.instance_id,
+            info.key,
+            info.version,
+            self.record.business_key,
+            self.seq,
+            self.at,
+            self.status,
+            data,
+            self._ready_tasks(),
+            data.get("escalation"),
+            data.get("escalation_pending"),
+            list(self.linked),
+        )
 
 
 # ------------------------------------------------------------------------------------------------- helpers
@@ -667,13 +868,22 @@ def _describe(kind: str, element_id: str | None) -> str:
 
 
 def _event_json(event: StoredEvent) -> dict[str, Any]:
-    return {"seq": event.seq, "kind": event.kind, "element_id": event.element_id, "task_id": event.task_id,
-            "payload": event.payload}
+    return {
+        "seq": event.seq,
+        "kind": event.kind,
+        "element_id": event.element_id,
+        "task_id": event.task_id,
+        "payload": event.payload,
+    }
 
 
 def _pending_json(event: PendingEvent) -> dict[str, Any]:
-    return {"kind": event.kind, "element_id": event.element_id, "task_id": event.task_id,
-            "payload": json_safe(event.payload)}
+    return {
+        "kind": event.kind,
+        "element_id": event.element_id,
+        "task_id": event.task_id,
+        "payload": json_safe(event.payload),
+    }
 
 
 def _short(value: Any, limit: int = 200) -> Any:

@@ -134,11 +134,28 @@ class Reports:
         return events
 
     def _events(self, where: Any, order: tuple[Any, ...]) -> list[TimelineEvent]:
-        query = (select(_H.c.instance_id, _I.c.definition_key, _D.c.version, _I.c.parent_id, _I.c.link_kind,
-                        _H.c.seq, _H.c.at, _H.c.actor, _H.c.kind, _H.c.element_id, _H.c.task_id, _H.c.payload,
-                        _H.c.prev_hash, _H.c.hash)
-                 .join(_I, _I.c.id == _H.c.instance_id).join(_D, _D.c.id == _I.c.definition_id)
-                 .where(where).order_by(*order))
+        query = (
+            select(
+                _H.c.instance_id,
+                _I.c.definition_key,
+                _D.c.version,
+                _I.c.parent_id,
+                _I.c.link_kind,
+                _H.c.seq,
+                _H.c.at,
+                _H.c.actor,
+                _H.c.kind,
+                _H.c.element_id,
+                _H.c.task_id,
+                _H.c.payload,
+                _H.c.prev_hash,
+                _H.c.hash,
+            )
+            .join(_I, _I.c.id == _H.c.instance_id)
+            .join(_D, _D.c.id == _I.c.definition_id)
+            .where(where)
+            .order_by(*order)
+        )
         with self.db.connect() as conn:
             return [TimelineEvent(*row) for row in conn.execute(query)]
 
@@ -150,21 +167,39 @@ class Reports:
     def deadlines(self, business_key: str | None = None, outcome: str | None = None) -> list[IncidentDeadlines]:
         """Every timer of every instance, grouped by business key, with when what it guards was done."""
         now = self.clock.now()
-        query = (select(_TM.c.instance_id, _TM.c.task_id, _TM.c.element_id, _TM.c.due_at, _TM.c.fired_at,
-                        _TM.c.cancelled_at, _I.c.business_key, _I.c.definition_id, _I.c.definition_key,
-                        _I.c.status, _I.c.ended_at, _D.c.version)
-                 .join(_I, _I.c.id == _TM.c.instance_id).join(_D, _D.c.id == _I.c.definition_id))
+        query = (
+            select(
+                _TM.c.instance_id,
+                _TM.c.task_id,
+                _TM.c.element_id,
+                _TM.c.due_at,
+                _TM.c.fired_at,
+                _TM.c.cancelled_at,
+                _I.c.business_key,
+                _I.c.definition_id,
+                _I.c.definition_key,
+                _I.c.status,
+                _I.c.ended_at,
+                _D.c.version,
+            )
+            .join(_I, _I.c.id == _TM.c.instance_id)
+            .join(_D, _D.c.id == _I.c.definition_id)
+        )
         if business_key is not None:
             query = query.where(_I.c.business_key == business_key)
         with self.db.connect() as conn:
             timers = conn.execute(query.order_by(_I.c.business_key, _TM.c.due_at, _TM.c.id)).all()
             instance_ids = sorted({t.instance_id for t in timers})
-            tasks = conn.execute(select(_T.c.instance_id, _T.c.element_id, _T.c.state, _T.c.created_at,
-                                        _T.c.ended_at).where(_T.c.instance_id.in_(instance_ids))).all()
+            tasks = conn.execute(
+                select(_T.c.instance_id, _T.c.element_id, _T.c.state, _T.c.created_at, _T.c.ended_at).where(
+                    _T.c.instance_id.in_(instance_ids)
+                )
+            ).all()
             created = conn.execute(
                 select(_H.c.instance_id, _H.c.task_id, func.min(_H.c.at))
                 .where(and_(_H.c.instance_id.in_(instance_ids), _H.c.task_id.in_([t.task_id for t in timers])))
-                .group_by(_H.c.instance_id, _H.c.task_id)).all()
+                .group_by(_H.c.instance_id, _H.c.task_id)
+            ).all()
         tasks_at = {(t.instance_id, t.element_id, t.created_at): t for t in tasks}
         created_at = {(iid, tid): at for iid, tid, at in created}
         elements: dict[int, dict[str, TimerElement]] = {}
@@ -175,13 +210,16 @@ class Reports:
             element = elements[timer.definition_id].get(timer.element_id, TimerElement(None, WAIT))
             guarded = None
             if element.guards is not None:  # the task row created by the command that created the timer
-                guarded = tasks_at.get((timer.instance_id, element.guards,
-                                        created_at.get((timer.instance_id, timer.task_id))))
+                guarded = tasks_at.get(
+                    (timer.instance_id, element.guards, created_at.get((timer.instance_id, timer.task_id)))
+                )
             deadline = _deadline(timer, element, guarded, now)
             if outcome is None or deadline.outcome == outcome:
                 grouped[timer.business_key].append(deadline)
-        return [IncidentDeadlines(key, items, {o: sum(d.outcome == o for d in items) for o in OUTCOMES})
-                for key, items in sorted(grouped.items())]
+        return [
+            IncidentDeadlines(key, items, {o: sum(d.outcome == o for d in items) for o in OUTCOMES})
+            for key, items in sorted(grouped.items())
+        ]
 
     def _timer_elements(self, definition_id: int) -> dict[str, TimerElement]:
         """Timer elements of a definition version and what each guards, from its parsed (cached) spec."""
@@ -195,10 +233,13 @@ class Reports:
                 previous = task_spec.inputs[0] if task_spec.inputs else None
                 kind = type(previous).__name__ if previous is not None else ""
                 if type(task_spec).__name__ == "BoundaryEvent" and previous is not None:
-                    activity = next((o for o in previous.outputs
-                                     if o is not task_spec and type(o).__name__ != "BoundaryEvent"), None)
-                    out[task_spec.bpmn_id] = TimerElement(name, BOUNDARY, getattr(activity, "bpmn_id", None),
-                                                          getattr(activity, "bpmn_name", None))
+                    activity = next(
+                        (o for o in previous.outputs if o is not task_spec and type(o).__name__ != "BoundaryEvent"),
+                        None,
+                    )
+                    out[task_spec.bpmn_id] = TimerElement(
+                        name, BOUNDARY, getattr(activity, "bpmn_id", None), getattr(activity, "bpmn_name", None)
+                    )
                 else:
                     out[task_spec.bpmn_id] = TimerElement(name, RACE if kind == "EventBasedGateway" else WAIT)
         return out
@@ -206,17 +247,28 @@ class Reports:
     # -------------------------------------------------------------------------------------- 三个不放过
     def three_no_let_go(self, definition_key: str = INVESTIGATION_KEY) -> list[OpenInvestigation]:
         """Open investigations and which of the three conditions their data does not yet hold as true."""
-        query = (select(_I.c.id, _I.c.business_key, _I.c.status, _I.c.parent_id, _I.c.created_at, _I.c.data)
-                 .where(_I.c.definition_key == definition_key, _I.c.status.in_((RUNNING, SUSPENDED)))
-                 .order_by(_I.c.created_at, _I.c.id))
+        query = (
+            select(_I.c.id, _I.c.business_key, _I.c.status, _I.c.parent_id, _I.c.created_at, _I.c.data)
+            .where(_I.c.definition_key == definition_key, _I.c.status.in_((RUNNING, SUSPENDED)))
+            .order_by(_I.c.created_at, _I.c.id)
+        )
         with self.db.connect() as conn:
             rows = conn.execute(query).all()
         out = []
         for row in rows:
             data = row.data or {}
             conditions = {name: data.get(name) is True for name in THREE_CONDITIONS}
-            out.append(OpenInvestigation(row.id, row.business_key, row.status, row.parent_id, row.created_at,
-                                         conditions, [n for n in THREE_CONDITIONS if not conditions[n]]))
+            out.append(
+                OpenInvestigation(
+                    row.id,
+                    row.business_key,
+                    row.status,
+                    row.parent_id,
+                    row.created_at,
+                    conditions,
+                    [n for n in THREE_CONDITIONS if not conditions[n]],
+                )
+            )
         return out
 
 
@@ -249,6 +301,19 @@ def _deadline(timer: Any, element: TimerElement, guarded: Any, now: datetime) ->
         late: float | None = round(max(0.0, ((done or now) - due).total_seconds()), 3)
     else:
         late = None
-    return Deadline(timer.instance_id, timer.definition_key, timer.version, timer.element_id, element.name,
-                    element.kind, element.guards, element.guards_name, due, done, outcome, late, timer.fired_at,
-                    timer.cancelled_at)
+    return Deadline(
+        timer.instance_id,
+        timer.definition_key,
+        timer.version,
+        timer.element_id,
+        element.name,
+        element.kind,
+        element.guards,
+        element.guards_name,
+        due,
+        done,
+        outcome,
+        late,
+        timer.fired_at,
+        timer.cancelled_at,
+    )

@@ -58,9 +58,10 @@ class RulesetService:
             base = self._latest(candidate.base) if candidate.kind == "overlay" else None
             if candidate.kind == "overlay":
                 if base is None:
-                    raise RulesetRejected(f"overlay {candidate.name} names base {candidate.base}, which is not "
-                                          "deployed", [{"rule": None, "field": "base",
-                                                        "message": "deploy the baseline first"}])
+                    raise RulesetRejected(
+                        f"overlay {candidate.name} names base {candidate.base}, which is not deployed",
+                        [{"rule": None, "field": "base", "message": "deploy the baseline first"}],
+                    )
                 candidate = rules.Ruleset.parse(text, base=base)
         except rules.RulesetInvalid as exc:
             raise RulesetRejected(f"invalid ruleset: {exc}", list(exc.problems)) from None
@@ -69,20 +70,30 @@ class RulesetService:
         except (UnicodeError, ValueError) as exc:  # e.g. a lone surrogate escaped in JSON text
             raise RulesetRejected(f"invalid ruleset text: {exc}") from None
         with self.db.connect() as conn:
-            existing = conn.execute(select(_R).where(_R.c.name == candidate.name,
-                                                     _R.c.version == candidate.version)).first()
+            existing = conn.execute(
+                select(_R).where(_R.c.name == candidate.name, _R.c.version == candidate.version)
+            ).first()
         if existing is not None:
             if existing.sha256 == candidate.sha256:
                 return _info(existing, candidate), False
-            raise Conflict(f"{candidate.name} version {candidate.version} is already deployed with other rules; "
-                           "give the new rules a new version number",
-                           {"name": candidate.name, "version": candidate.version})
+            raise Conflict(
+                f"{candidate.name} version {candidate.version} is already deployed with other rules; "
+                "give the new rules a new version number",
+                {"name": candidate.name, "version": candidate.version},
+            )
         try:
             with self.db.transaction() as conn:
-                conn.execute(_R.insert().values(name=candidate.name, version=candidate.version,
-                                                kind=candidate.kind, body=candidate.canonical_json(),
-                                                sha256=candidate.sha256, deployed_at=self.clock.now(),
-                                                deployed_by=actor))
+                conn.execute(
+                    _R.insert().values(
+                        name=candidate.name,
+                        version=candidate.version,
+                        kind=candidate.kind,
+                        body=candidate.canonical_json(),
+                        sha256=candidate.sha256,
+                        deployed_at=self.clock.now(),
+                        deployed_by=actor,
+                    )
+                )
         except IntegrityError:
             raise Conflict(f"{candidate.name} version {candidate.version} was deployed at the same time") from None
         with self._lock:
@@ -106,8 +117,9 @@ class RulesetService:
     def get(self, name: str, version: int | None = None) -> RulesetInfo:
         row = self._row(name, version)
         if row is None:
-            raise NotFound(f"no ruleset '{name}'" + (f" version {version}" if version else ""),
-                           {"name": name, "version": version})
+            raise NotFound(
+                f"no ruleset '{name}'" + (f" version {version}" if version else ""), {"name": name, "version": version}
+            )
         return _info(row, self._ruleset(row))
 
     def _row(self, name: str | None, version: int | None = None) -> Any:
@@ -130,24 +142,31 @@ class RulesetService:
                 self._parsed[row.sha256] = parsed
         return parsed
 
-    def in_force(self, name: str | None = None, version: int | None = None
-                 ) -> tuple[rules.Ruleset, list[rules.Ruleset]]:
+    def in_force(
+        self, name: str | None = None, version: int | None = None
+    ) -> tuple[rules.Ruleset, list[rules.Ruleset]]:
         """The baseline (latest, or the version named) and the latest version of each of its overlays."""
         name = name or rules.DEFAULT_BASELINE
         row = self._row(name, version)
         if row is None:
             if version is None and name == rules.DEFAULT_BASELINE:
                 return rules.default_ruleset(), []  # nothing deployed yet: the bundled baseline
-            raise NotFound(f"no ruleset '{name}'" + (f" version {version}" if version else ""),
-                           {"name": name, "version": version})
+            raise NotFound(
+                f"no ruleset '{name}'" + (f" version {version}" if version else ""), {"name": name, "version": version}
+            )
         baseline = self._ruleset(row)
         if baseline.kind != "baseline":
             raise DataInvalid({"ruleset": f"{name} is an overlay; name a baseline"})
-        latest = (select(_R.c.name, func.max(_R.c.version).label("v")).where(_R.c.kind == "overlay")
-                  .group_by(_R.c.name).subquery())
+        latest = (
+            select(_R.c.name, func.max(_R.c.version).label("v"))
+            .where(_R.c.kind == "overlay")
+            .group_by(_R.c.name)
+            .subquery()
+        )
         with self.db.connect() as conn:
-            rows = conn.execute(select(_R).join(latest, (latest.c.name == _R.c.name) & (latest.c.v == _R.c.version))
-                                .order_by(_R.c.name)).all()
+            rows = conn.execute(
+                select(_R).join(latest, (latest.c.name == _R.c.name) & (latest.c.v == _R.c.version)).order_by(_R.c.name)
+            ).all()
         overlays = [o for o in (self._ruleset(r) for r in rows) if o.base == baseline.name]
         return baseline, overlays
 
@@ -157,8 +176,9 @@ class RulesetService:
         try:
             return rules.decide(facts, baseline, overlays).to_dict()
         except rules.FactsInvalid as exc:
-            raise DataInvalid({e["field"]: e["message"] for e in exc.errors},
-                              "the incident facts are invalid") from None
+            raise DataInvalid(
+                {e["field"]: e["message"] for e in exc.errors}, "the incident facts are invalid"
+            ) from None
 
 
 def _info(row: Any, parsed: rules.Ruleset) -> RulesetInfo:

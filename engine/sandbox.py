@@ -74,29 +74,73 @@ def _bounded_range(*args: int) -> range:
 # getattr/setattr/vars/dir(x)/type/object/globals/locals (reflection: the road to __subclasses__),
 # eval/exec/compile/__import__/open/input/print/breakpoint (code loading, I/O), format/str.format (format
 # strings can walk attributes: '{0.__class__}'), iter/next/map/filter (not needed; generators suffice).
-ALLOWED_FUNCTIONS: Mapping[str, Callable[..., Any]] = MappingProxyType({
-    "abs": abs, "all": all, "any": any, "bool": bool, "dict": dict, "dir": dir, "enumerate": enumerate,
-    "float": float, "int": int, "isinstance": isinstance, "len": len, "list": list, "max": max, "min": min,
-    "range": _bounded_range, "reversed": reversed, "round": round, "set": set, "sorted": sorted, "str": str,
-    "sum": sum, "tuple": tuple, "zip": zip,
-})
+ALLOWED_FUNCTIONS: Mapping[str, Callable[..., Any]] = MappingProxyType(
+    {
+        "abs": abs,
+        "all": all,
+        "any": any,
+        "bool": bool,
+        "dict": dict,
+        "dir": dir,
+        "enumerate": enumerate,
+        "float": float,
+        "int": int,
+        "isinstance": isinstance,
+        "len": len,
+        "list": list,
+        "max": max,
+        "min": min,
+        "range": _bounded_range,
+        "reversed": reversed,
+        "round": round,
+        "set": set,
+        "sorted": sorted,
+        "str": str,
+        "sum": sum,
+        "tuple": tuple,
+        "zip": zip,
+    }
+)
 
-_SET_METHODS = frozenset({"difference", "intersection", "isdisjoint", "issubset", "issuperset",
-                          "symmetric_difference", "union"})
+_SET_METHODS = frozenset(
+    {"difference", "intersection", "isdisjoint", "issubset", "issuperset", "symmetric_difference", "union"}
+)
 # Methods whose result is bounded by their input (replace and join are wrapped below to check that too) and
 # that cannot mutate a collection while a loop iterates it.
-SAFE_METHODS: Mapping[type, frozenset[str]] = MappingProxyType({
-    dict: frozenset({"get", "keys", "values", "items"}),
-    list: frozenset({"count", "index"}),
-    tuple: frozenset({"count", "index"}),
-    str: frozenset({
-        "capitalize", "casefold", "count", "endswith", "find", "isalnum", "isalpha", "isdigit", "isspace",
-        "join", "lower", "lstrip", "replace", "rsplit", "rstrip", "split", "splitlines", "startswith",
-        "strip", "title", "upper",
-    }),
-    set: _SET_METHODS,
-    frozenset: _SET_METHODS,
-})
+SAFE_METHODS: Mapping[type, frozenset[str]] = MappingProxyType(
+    {
+        dict: frozenset({"get", "keys", "values", "items"}),
+        list: frozenset({"count", "index"}),
+        tuple: frozenset({"count", "index"}),
+        str: frozenset(
+            {
+                "capitalize",
+                "casefold",
+                "count",
+                "endswith",
+                "find",
+                "isalnum",
+                "isalpha",
+                "isdigit",
+                "isspace",
+                "join",
+                "lower",
+                "lstrip",
+                "replace",
+                "rsplit",
+                "rstrip",
+                "split",
+                "splitlines",
+                "startswith",
+                "strip",
+                "title",
+                "upper",
+            }
+        ),
+        set: _SET_METHODS,
+        frozenset: _SET_METHODS,
+    }
+)
 _SAFE_METHOD_NAMES = frozenset().union(*SAFE_METHODS.values())
 
 _GETATTR = "__emflow_getattr__"
@@ -130,23 +174,57 @@ if hasattr(ast, "TryStar"):
     _REFUSED[ast.TryStar] = "try/except is not allowed"
 
 _ALLOWED_NODES: tuple[type, ...] = (
-    ast.Module, ast.Expression, ast.Expr, ast.Assign, ast.AugAssign, ast.If, ast.For, ast.Pass, ast.Break,
-    ast.Continue, ast.Delete, ast.Assert,
-    ast.BoolOp, ast.BinOp, ast.UnaryOp, ast.IfExp, ast.Dict, ast.Set, ast.List, ast.Tuple, ast.ListComp,
-    ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.comprehension, ast.Compare, ast.Call, ast.keyword,
-    ast.Constant, ast.Attribute, ast.Subscript, ast.Slice, ast.Name, ast.Starred, ast.JoinedStr,
+    ast.Module,
+    ast.Expression,
+    ast.Expr,
+    ast.Assign,
+    ast.AugAssign,
+    ast.If,
+    ast.For,
+    ast.Pass,
+    ast.Break,
+    ast.Continue,
+    ast.Delete,
+    ast.Assert,
+    ast.BoolOp,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.IfExp,
+    ast.Dict,
+    ast.Set,
+    ast.List,
+    ast.Tuple,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+    ast.comprehension,
+    ast.Compare,
+    ast.Call,
+    ast.keyword,
+    ast.Constant,
+    ast.Attribute,
+    ast.Subscript,
+    ast.Slice,
+    ast.Name,
+    ast.Starred,
+    ast.JoinedStr,
     ast.FormattedValue,
-    ast.expr_context, ast.boolop, ast.operator, ast.unaryop, ast.cmpop,
+    ast.expr_context,
+    ast.boolop,
+    ast.operator,
+    ast.unaryop,
+    ast.cmpop,
 )
-_GUARDED_OPS: dict[type, str] = {ast.Add: "add", ast.Mult: "mult", ast.Pow: "pow", ast.LShift: "lshift",
-                                 ast.Mod: "mod"}
+_GUARDED_OPS: dict[type, str] = {ast.Add: "add", ast.Mult: "mult", ast.Pow: "pow", ast.LShift: "lshift", ast.Mod: "mod"}
 _BIG_NUMBER = re.compile(rf"\d{{{len(str(MAX_FORMAT_WIDTH)) + 1},}}")
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
 
 
 def _refuse(node: ast.AST, message: str) -> ForbiddenExpression:
-    return ForbiddenExpression(message, getattr(node, "lineno", None),
-                               (node.col_offset + 1) if hasattr(node, "col_offset") else None)
+    return ForbiddenExpression(
+        message, getattr(node, "lineno", None), (node.col_offset + 1) if hasattr(node, "col_offset") else None
+    )
 
 
 class _Checker(ast.NodeVisitor):
@@ -170,19 +248,27 @@ class _Checker(ast.NodeVisitor):
         if node.attr.startswith("_"):
             raise _refuse(node, f"attributes starting with '_' are not allowed (.{node.attr})")
         if not isinstance(node.ctx, ast.Load):
-            raise _refuse(node, f"assigning or deleting attributes is not allowed (.{node.attr}); "
-                                f"use subscripts, e.g. x['{node.attr}'] = ...")
+            raise _refuse(
+                node,
+                f"assigning or deleting attributes is not allowed (.{node.attr}); "
+                f"use subscripts, e.g. x['{node.attr}'] = ...",
+            )
         if node.attr not in _SAFE_METHOD_NAMES:
             methods = ", ".join(sorted(_SAFE_METHOD_NAMES))
-            raise _refuse(node, f"attribute access .{node.attr} is not allowed; read data with subscripts, "
-                                f"e.g. x['{node.attr}'] (methods allowed: {methods})")
+            raise _refuse(
+                node,
+                f"attribute access .{node.attr} is not allowed; read data with subscripts, "
+                f"e.g. x['{node.attr}'] (methods allowed: {methods})",
+            )
 
     def visit_Call(self, node: ast.Call) -> None:
         func = node.func
         if isinstance(func, ast.Name):
             if func.id not in self.callable_names:
-                raise _refuse(node, f"calling {func.id}() is not allowed; allowed functions: "
-                                    f"{', '.join(sorted(self.callable_names))}")
+                raise _refuse(
+                    node,
+                    f"calling {func.id}() is not allowed; allowed functions: {', '.join(sorted(self.callable_names))}",
+                )
             if func.id == "dir" and (node.args or node.keywords):
                 raise _refuse(node, "dir() is allowed only without arguments")
         elif not isinstance(func, ast.Attribute):
@@ -233,8 +319,7 @@ class _Checker(ast.NodeVisitor):
             return None
         name = _GUARDED_OPS.get(type(node.op))
         try:
-            value = _binop(name, left.value, right.value) if name else _BINARY[type(node.op)](left.value,
-                                                                                               right.value)
+            value = _binop(name, left.value, right.value) if name else _BINARY[type(node.op)](left.value, right.value)
         except ForbiddenExpression as exc:
             raise _refuse(node, exc.message) from None
         except Exception:  # 1/0 fails at run time; the validator reports it
@@ -250,11 +335,19 @@ class _Const:
 
 
 _UNARY: dict[type, Callable[[Any], Any]] = {
-    ast.UAdd: operator.pos, ast.USub: operator.neg, ast.Not: operator.not_, ast.Invert: operator.invert,
+    ast.UAdd: operator.pos,
+    ast.USub: operator.neg,
+    ast.Not: operator.not_,
+    ast.Invert: operator.invert,
 }
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
-    ast.Sub: operator.sub, ast.Div: operator.truediv, ast.FloorDiv: operator.floordiv,
-    ast.RShift: operator.rshift, ast.BitOr: operator.or_, ast.BitXor: operator.xor, ast.BitAnd: operator.and_,
+    ast.Sub: operator.sub,
+    ast.Div: operator.truediv,
+    ast.FloorDiv: operator.floordiv,
+    ast.RShift: operator.rshift,
+    ast.BitOr: operator.or_,
+    ast.BitXor: operator.xor,
+    ast.BitAnd: operator.and_,
 }
 
 
@@ -273,8 +366,7 @@ def _parse_and_check(source: str, mode: str, callable_names: frozenset[str]) -> 
     if not isinstance(source, str):
         raise ForbiddenExpression(f"expected Python source text, got {type(source).__name__}")
     if len(source) > MAX_SOURCE_CHARS:
-        raise ForbiddenExpression(f"the code is {len(source):,} characters long; "
-                                  f"the limit is {MAX_SOURCE_CHARS:,}")
+        raise ForbiddenExpression(f"the code is {len(source):,} characters long; the limit is {MAX_SOURCE_CHARS:,}")
     # Pretty-printed XML indents expressions and scripts: a uniform indent is no error (dedent keeps lines).
     try:
         tree = ast.parse(textwrap.dedent(source), mode=mode)
@@ -419,8 +511,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         # Applied last to every namespace: task data (say a submitted "__builtins__") cannot replace them.
         self._protected = {"__builtins__": dict(ALLOWED_FUNCTIONS), _GETATTR: _getattr, _BINOP: _binop}
 
-    def evaluate(self, expression: str, context: dict[str, Any],
-                 external_context: dict[str, Any] | None = None) -> Any:
+    def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
         code = _compile(expression, "eval", self.callable_names)
         namespace = dict(self.globals)
         namespace.update(external_context or {})
@@ -428,8 +519,7 @@ class SandboxedEnvironment(TaskDataEnvironment):
         namespace.update(self._protected)
         return eval(code, namespace)  # checked and rewritten by _compile
 
-    def execute(self, script: str, context: dict[str, Any],
-                external_context: dict[str, Any] | None = None) -> bool:
+    def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
         code = _compile(script if script is not None else "", "exec", self.callable_names)
         external_context = external_context or {}
         self.check_for_overwrite(context, external_context)

@@ -65,8 +65,9 @@ def _decide(task: Any, facts: dict[str, Any]) -> dict[str, Any]:
     try:
         return rules.decide(facts).to_dict()
     except rules.FactsInvalid as exc:
-        raise DataInvalid({e["field"]: e["message"] for e in exc.errors},
-                          f"the incident facts cannot be graded: {exc}") from None
+        raise DataInvalid(
+            {e["field"]: e["message"] for e in exc.errors}, f"the incident facts cannot be graded: {exc}"
+        ) from None
 
 
 def _ctx() -> command_context.CommandContext:
@@ -88,8 +89,11 @@ def evaluate_escalation(task: Any, properties: Mapping[str, str]) -> None:
     discovered_at = task.data.get("discovered_at") or ctx.now.isoformat()
     task.data["escalation"] = decision
     task.data["initial_report_due_at"] = _due(discovered_at, decision.get("initial_report_deadline_minutes"))
-    ctx.events.append(PendingEvent("escalation_evaluated", {"facts": facts, "decision": decision},
-                                   task.task_spec.bpmn_id, str(task.id)))
+    ctx.events.append(
+        PendingEvent(
+            "escalation_evaluated", {"facts": facts, "decision": decision}, task.task_spec.bpmn_id, str(task.id)
+        )
+    )
 
 
 def _strictness(decision: Mapping[str, Any]) -> tuple[int, bool]:
@@ -114,9 +118,14 @@ def reevaluate_escalation(task: Any, properties: Mapping[str, str]) -> None:
         change = "unchanged"
         task.data["escalation"] = new
     task.data["level_change"] = change
-    ctx.events.append(PendingEvent("escalation_reevaluated", {"facts": facts, "old": old, "new": new,
-                                                              "level_change": change},
-                                   task.task_spec.bpmn_id, str(task.id)))
+    ctx.events.append(
+        PendingEvent(
+            "escalation_reevaluated",
+            {"facts": facts, "old": old, "new": new, "level_change": change},
+            task.task_spec.bpmn_id,
+            str(task.id),
+        )
+    )
 
 
 def start_linked_process(task: Any, properties: Mapping[str, str]) -> None:

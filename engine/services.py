@@ -31,15 +31,15 @@ class Services:
         self.db.dispose()
 
 
-def build_services(database_url: str | None = None, clock: Clock | None = None,
-                   cache_size: int = 2000) -> Services:
+def build_services(database_url: str | None = None, clock: Clock | None = None, cache_size: int = 2000) -> Services:
     db = Database(database_url)
     clock = clock or SystemClock()
     definitions = DefinitionService(db, clock)
     rulesets = RulesetService(db, clock)
     instances = InstanceService(db, definitions, clock, WorkflowCache(cache_size), rulesets)
-    return Services(db, clock, definitions, instances, UserService(db, clock), TimerService(db, instances, clock),
-                    rulesets)
+    return Services(
+        db, clock, definitions, instances, UserService(db, clock), TimerService(db, instances, clock), rulesets
+    )
 
 
 def deploy_paths(services: Services, paths: list[Path], actor: str) -> list[tuple[Path, DefinitionInfo, bool]]:

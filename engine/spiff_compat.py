@@ -172,8 +172,9 @@ class EngineServiceTask(ServiceTask):
         self.topic = topic
 
     def _run_hook(self, task: Any) -> bool:
-        task.workflow.script_engine.call_service(task, topic=self.topic,
-                                                 properties=dict(getattr(self, "extensions", {}) or {}))
+        task.workflow.script_engine.call_service(
+            task, topic=self.topic, properties=dict(getattr(self, "extensions", {}) or {})
+        )
         return True
 
 
@@ -200,8 +201,9 @@ class EmflowScriptEngine(PythonScriptEngine):
         self.services = services
         self.rulesets = rulesets  # engine.rulesets.RulesetService: the rules in force
 
-    def call_service(self, task: Any, topic: str | None = None, properties: dict[str, str] | None = None,
-                     **_: Any) -> None:
+    def call_service(
+        self, task: Any, topic: str | None = None, properties: dict[str, str] | None = None, **_: Any
+    ) -> None:
         from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
         handler = self.services.get(topic or "")
@@ -284,8 +286,11 @@ def prune_finished(workflow: BpmnWorkflow, threshold: int = PRUNE_THRESHOLD) -> 
             if type(node.task_spec).__name__.endswith("Split"):
                 keep.add(node.id)
             node = node.parent
-    joining = {t.task_spec for t in tasks.values()
-               if isinstance(t.task_spec, UnstructuredJoin) and t.state == TaskState.WAITING}
+    joining = {
+        t.task_spec
+        for t in tasks.values()
+        if isinstance(t.task_spec, UnstructuredJoin) and t.state == TaskState.WAITING
+    }
     for task in tasks.values():
         if task.task_spec in joining and task.state & TaskState.FINISHED_MASK and task.id not in seen:
             keep.add(task.id)

@@ -45,8 +45,12 @@ class DueTimer:
 
 
 def _pending(now: datetime):  # type: ignore[no-untyped-def]
-    return and_(_T.c.fired_at.is_(None), _T.c.cancelled_at.is_(None),
-                or_(_T.c.locked_until.is_(None), _T.c.locked_until < now), _I.c.status == "running")
+    return and_(
+        _T.c.fired_at.is_(None),
+        _T.c.cancelled_at.is_(None),
+        or_(_T.c.locked_until.is_(None), _T.c.locked_until < now),
+        _I.c.status == "running",
+    )
 
 
 class TimerService:
@@ -59,21 +63,29 @@ class TimerService:
     def next_due(self) -> datetime | None:
         now = self.clock.now()
         with self.db.connect() as conn:
-            return conn.execute(select(func.min(_T.c.due_at)).select_from(_T.join(_I, _I.c.id == _T.c.instance_id))
-                                .where(_pending(now))).scalar()
+            return conn.execute(
+                select(func.min(_T.c.due_at)).select_from(_T.join(_I, _I.c.id == _T.c.instance_id)).where(_pending(now))
+            ).scalar()
 
     def claim(self, now: datetime, limit: int = 50) -> list[DueTimer]:
         """Due timers for this worker, earliest first; other workers skip them while the claim lasts."""
-        query = (select(_T.c.id, _T.c.instance_id, _T.c.task_id, _T.c.element_id, _T.c.due_at)
-                 .select_from(_T.join(_I, _I.c.id == _T.c.instance_id))
-                 .where(_pending(now), _T.c.due_at <= now).order_by(_T.c.due_at, _T.c.id).limit(limit))
+        query = (
+            select(_T.c.id, _T.c.instance_id, _T.c.task_id, _T.c.element_id, _T.c.due_at)
+            .select_from(_T.join(_I, _I.c.id == _T.c.instance_id))
+            .where(_pending(now), _T.c.due_at <= now)
+            .order_by(_T.c.due_at, _T.c.id)
+            .limit(limit)
+        )
         if not self.db.is_sqlite:
             query = query.with_for_update(skip_locked=True, of=_T)
         with self.db.transaction() as conn:
             rows = [DueTimer(*r) for r in conn.execute(query)]
             if rows:
-                conn.execute(update(_T).where(_T.c.id.in_([r.id for r in rows]))
-                             .values(locked_by=self.worker, locked_until=now + timedelta(seconds=CLAIM_SECONDS)))
+                conn.execute(
+                    update(_T)
+                    .where(_T.c.id.in_([r.id for r in rows]))
+                    .values(locked_by=self.worker, locked_until=now + timedelta(seconds=CLAIM_SECONDS))
+                )
         return rows
 
     def fire(self, timer: DueTimer) -> bool:
@@ -91,8 +103,11 @@ class TimerService:
 
     def _release(self, timer: DueTimer) -> None:
         with self.db.transaction() as conn:
-            conn.execute(update(_T).where(_T.c.id == timer.id, _T.c.locked_by == self.worker)
-                         .values(locked_by=None, locked_until=None))
+            conn.execute(
+                update(_T)
+                .where(_T.c.id == timer.id, _T.c.locked_by == self.worker)
+                .values(locked_by=None, locked_until=None)
+            )
 
     def run_due(self, now: datetime | None = None) -> int:
         """Fire everything due by ``now`` in due order; returns how many fired."""

@@ -20,8 +20,16 @@ from engine.history import json_safe
 from engine.models import AuditEntry, User
 
 LANE_IDS = (
-    "duty_officer", "emergency_office", "leader", "monitoring_station", "enforcement", "press_office",
-    "investigation_team", "plan_owner", "filing_authority", "expert",
+    "duty_officer",
+    "emergency_office",
+    "leader",
+    "monitoring_station",
+    "enforcement",
+    "press_office",
+    "investigation_team",
+    "plan_owner",
+    "filing_authority",
+    "expert",
 )
 
 
@@ -71,12 +79,20 @@ class UserService:
         now = self.clock.now()
         try:
             with self.db.write() as s:
-                row = User(name=name, role=role, lanes=list(dict.fromkeys(lanes)), token_hash=hash_token(token),
-                           created_at=now)
+                row = User(
+                    name=name, role=role, lanes=list(dict.fromkeys(lanes)), token_hash=hash_token(token), created_at=now
+                )
                 s.add(row)
                 s.flush()
-                s.add(AuditEntry(at=now, actor="cli", action="user.add", outcome="ok",
-                                 detail={"name": name, "role": role, "lanes": list(lanes)}))
+                s.add(
+                    AuditEntry(
+                        at=now,
+                        actor="cli",
+                        action="user.add",
+                        outcome="ok",
+                        detail={"name": name, "role": role, "lanes": list(lanes)},
+                    )
+                )
                 info = UserInfo(row.id, row.name, row.role, row.lanes, row.created_at)
         except IntegrityError:
             raise Conflict(f"a user named '{name}' already exists", {"name": name}) from None
@@ -95,8 +111,9 @@ class UserService:
 
     def list(self) -> list[UserInfo]:
         with self.db.read() as s:
-            return [UserInfo(r.id, r.name, r.role, r.lanes, r.created_at)
-                    for r in s.scalars(select(User).order_by(User.id))]
+            return [
+                UserInfo(r.id, r.name, r.role, r.lanes, r.created_at) for r in s.scalars(select(User).order_by(User.id))
+            ]
 
     def audit(self, actor: str | None, action: str, outcome: str, detail: dict[str, Any]) -> None:
         """Record an action; ``action`` often holds a caller's URL path, so it is made storable first.
@@ -105,11 +122,20 @@ class UserService:
         VARCHAR(200) column: a longer path must not turn a refusal into a 500 and lose the audit entry.
         """
         with self.db.write() as s:
-            s.add(AuditEntry(at=self.clock.now(), actor=_storable(actor), action=_storable(action) or "",
-                             outcome=outcome, detail=json_safe(detail)))
+            s.add(
+                AuditEntry(
+                    at=self.clock.now(),
+                    actor=_storable(actor),
+                    action=_storable(action) or "",
+                    outcome=outcome,
+                    detail=json_safe(detail),
+                )
+            )
 
     def audit_log(self, limit: int = 200) -> list[dict[str, Any]]:
         with self.db.read() as s:
             rows = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)).all()
-            return [{"at": r.at.isoformat(), "actor": r.actor, "action": r.action, "outcome": r.outcome,
-                     "detail": r.detail} for r in rows]
+            return [
+                {"at": r.at.isoformat(), "actor": r.actor, "action": r.action, "outcome": r.outcome, "detail": r.detail}
+                for r in rows
+            ]

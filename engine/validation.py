@@ -69,8 +69,9 @@ class ParsedDefinition:
     warnings: tuple[Problem, ...] = ()
 
 
-def check(xml: bytes, *, include_warnings: bool = False, functions: Iterable[str] = (),
-          topics: Iterable[str] | None = None) -> list[Problem]:
+def check(
+    xml: bytes, *, include_warnings: bool = False, functions: Iterable[str] = (), topics: Iterable[str] | None = None
+) -> list[Problem]:
     """All problems that block deploying ``xml`` ([] when it is deployable), sorted by line.
 
     ``include_warnings`` adds the non-blocking ones. ``functions`` names host callables the script engine will
@@ -80,8 +81,9 @@ def check(xml: bytes, *, include_warnings: bool = False, functions: Iterable[str
     return [p for p in result.problems if include_warnings or p.severity == ERROR]
 
 
-def parse_definition(xml: bytes, *, functions: Iterable[str] = (), validate: bool = True,
-                     topics: Iterable[str] | None = None) -> ParsedDefinition:
+def parse_definition(
+    xml: bytes, *, functions: Iterable[str] = (), validate: bool = True, topics: Iterable[str] | None = None
+) -> ParsedDefinition:
     """Validate and parse; raises DefinitionInvalid(problems) if anything blocks deployment.
 
     ``validate=False`` skips the checks beyond what parsing itself needs (XML safety, one executable process,
@@ -128,33 +130,53 @@ def _bpmn_element_names() -> frozenset[str]:
 
 # Known BPMN that SpiffWorkflow 3.2 (CamundaParser) cannot execute, or executes wrongly without saying so.
 UNSUPPORTED: dict[str, str] = {
-    "complexGateway": "complex gateways are not supported by the engine; use exclusive, inclusive or "
-                      "parallel gateways",
+    "complexGateway": "complex gateways are not supported by the engine; use exclusive, inclusive or parallel gateways",
     "implicitThrowEvent": "implicit throw events are not supported by the engine",
     "choreographyTask": "choreographies are not executable",
     "callChoreography": "choreographies are not executable",
     "subChoreography": "choreographies are not executable",
     "linkEventDefinition": "link events are not supported by the engine (it would treat them as plain "
-                           "events); connect the sequence flow directly",
+    "events); connect the sequence flow directly",
     "compensateEventDefinition": "compensation events are not supported by the engine (it would treat them "
-                                 "as plain events)",
+    "as plain events)",
     "businessRuleTask": "business rule tasks (DMN) are not supported: emflow's rules layer is separate from "
-                        "the diagrams; ask it from a service task",
+    "the diagrams; ask it from a service task",
     "dataStore": "data stores are not supported by the engine",
 }
 
-FLOW_NODES = frozenset({
-    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
-    "task", "userTask", "manualTask", "scriptTask", "serviceTask", "sendTask", "receiveTask",
-    "businessRuleTask", "callActivity", "subProcess", "transaction", "adHocSubProcess",
-    "exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway",
-    "implicitThrowEvent",
-})
+FLOW_NODES = frozenset(
+    {
+        "startEvent",
+        "endEvent",
+        "intermediateCatchEvent",
+        "intermediateThrowEvent",
+        "boundaryEvent",
+        "task",
+        "userTask",
+        "manualTask",
+        "scriptTask",
+        "serviceTask",
+        "sendTask",
+        "receiveTask",
+        "businessRuleTask",
+        "callActivity",
+        "subProcess",
+        "transaction",
+        "adHocSubProcess",
+        "exclusiveGateway",
+        "inclusiveGateway",
+        "parallelGateway",
+        "eventBasedGateway",
+        "complexGateway",
+        "implicitThrowEvent",
+    }
+)
 _CONTAINERS = frozenset({"process", "subProcess", "transaction", "adHocSubProcess"})
 _CONDITIONAL_GATEWAYS = frozenset({"exclusiveGateway", "inclusiveGateway"})
 # SpiffWorkflow accepts several outgoing flows only from gateways and start events (TaskParser).
-_MULTI_OUTGOING = frozenset({"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway",
-                             "complexGateway", "startEvent"})
+_MULTI_OUTGOING = frozenset(
+    {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway", "startEvent"}
+)
 _PYTHON_FORMATS = frozenset({"", "python", "python3", "py", "text/x-python"})
 _TIMER_KINDS = ("timeDate", "timeDuration", "timeCycle")
 _FORM_CONSTRAINTS = frozenset({"required", "readonly", "min", "max", "minlength", "maxlength"})
@@ -197,8 +219,7 @@ class _Result:
 
 
 class _Validator:
-    def __init__(self, xml: bytes, functions: frozenset[str], full: bool = True,
-                 topics: Iterable[str] | None = None):
+    def __init__(self, xml: bytes, functions: frozenset[str], full: bool = True, topics: Iterable[str] | None = None):
         self.xml = xml
         self.topics = frozenset(topics) if topics is not None else None
         self.functions = functions
@@ -210,8 +231,15 @@ class _Validator:
         self.reads: list[tuple[str, str, etree._Element, str]] = []  # (name, what, element, owner id)
 
     # ---- recording
-    def add(self, code: str, message: str, element: etree._Element | None = None,
-            element_id: str | None = None, line: int | None = None, severity: str = ERROR) -> None:
+    def add(
+        self,
+        code: str,
+        message: str,
+        element: etree._Element | None = None,
+        element_id: str | None = None,
+        line: int | None = None,
+        severity: str = ERROR,
+    ) -> None:
         if element is not None:
             element_id = element_id or self._owner_id(element)
             line = line or element.sourceline
@@ -234,9 +262,13 @@ class _Validator:
         root = tree.getroot()
         if not _is_bpmn(root, "definitions"):
             qname = etree.QName(root)
-            self.add("not_bpmn", f"the root element is <{qname.localname}> in namespace "
-                     f"{qname.namespace or '(none)'}; a BPMN document starts with <bpmn:definitions "
-                     f"xmlns:bpmn=\"{BPMN_NS}\">", root)
+            self.add(
+                "not_bpmn",
+                f"the root element is <{qname.localname}> in namespace "
+                f"{qname.namespace or '(none)'}; a BPMN document starts with <bpmn:definitions "
+                f'xmlns:bpmn="{BPMN_NS}">',
+                root,
+            )
             return _Result(self.problems, None)
 
         self._index(root)
@@ -252,7 +284,7 @@ class _Validator:
             self._check_services(root)
             self._check_undefined_names()
         parsed = self._parse_with_spiff(tree, key_process) if key_process is not None else None
-        self.problems.sort(key=lambda p: (p.line or 0))
+        self.problems.sort(key=lambda p: p.line or 0)
         if parsed is not None and any(p.severity == ERROR for p in self.problems):
             parsed = None
         if parsed is not None:
@@ -265,14 +297,23 @@ class _Validator:
             if not element_id or etree.QName(element).namespace == CAMUNDA_NS:
                 continue  # camunda:formField / camunda:value ids name data, and repeat across forms by design
             if element_id in RESERVED_IDS:
-                self.add("reserved_id", f"id {_quote(element_id)} is reserved: SpiffWorkflow names its own "
-                         f"internal tasks {', '.join(sorted(RESERVED_IDS))}; rename it (e.g. "
-                         f"{element_id}Event_1)", element, element_id)
+                self.add(
+                    "reserved_id",
+                    f"id {_quote(element_id)} is reserved: SpiffWorkflow names its own "
+                    f"internal tasks {', '.join(sorted(RESERVED_IDS))}; rename it (e.g. "
+                    f"{element_id}Event_1)",
+                    element,
+                    element_id,
+                )
             if element_id in self.by_id:
                 first = self.by_id[element_id]
-                self.add("duplicate_id", f"id {_quote(element_id)} is used twice (first at line "
-                         f"{first.sourceline}); element ids must be unique in the document", element,
-                         element_id)
+                self.add(
+                    "duplicate_id",
+                    f"id {_quote(element_id)} is used twice (first at line "
+                    f"{first.sourceline}); element ids must be unique in the document",
+                    element,
+                    element_id,
+                )
             else:
                 self.by_id[element_id] = element
 
@@ -294,20 +335,25 @@ class _Validator:
         top = [p for p in executable if p.get("id") not in called]
         if not top:
             process = processes[0]
-            self.add("no_executable_process",
-                     f"no process is executable: process {_quote(process.get('id'))} has "
-                     f"isExecutable=\"{process.get('isExecutable')}\". bpmn.io and Camunda Modeler write "
-                     "isExecutable=\"false\" by default: tick \"Executable\" in the process properties (or "
-                     "set isExecutable=\"true\") on the one process emflow should run", process)
+            self.add(
+                "no_executable_process",
+                f"no process is executable: process {_quote(process.get('id'))} has "
+                f'isExecutable="{process.get("isExecutable")}". bpmn.io and Camunda Modeler write '
+                'isExecutable="false" by default: tick "Executable" in the process properties (or '
+                'set isExecutable="true") on the one process emflow should run',
+                process,
+            )
             return None, processes
         if len(top) > 1:
             ids = ", ".join(_quote(p.get("id")) for p in top)
             for process in top:
-                self.add("multiple_executable_processes",
-                         f"process {_quote(process.get('id'))} is one of {len(top)} executable processes "
-                         f"({ids}); emflow runs exactly one process per document: set isExecutable=\"false\" "
-                         "on the others (pools of other organisations) or deploy them as separate documents",
-                         process)
+                self.add(
+                    "multiple_executable_processes",
+                    f"process {_quote(process.get('id'))} is one of {len(top)} executable processes "
+                    f'({ids}); emflow runs exactly one process per document: set isExecutable="false" '
+                    "on the others (pools of other organisations) or deploy them as separate documents",
+                    process,
+                )
             return None, top
         key_process = top[0]
         runnable, pending = [key_process], [key_process]
@@ -319,13 +365,19 @@ class _Validator:
                 if not target_id:
                     self.add("call_target_missing", "call activity has no calledElement", call)
                 elif target is None or not _is_bpmn(target, "process"):
-                    self.add("call_target_missing",
-                             f"call activity calls process {_quote(target_id)}, which is not in this "
-                             "document; a deployed document must contain every process it calls", call)
+                    self.add(
+                        "call_target_missing",
+                        f"call activity calls process {_quote(target_id)}, which is not in this "
+                        "document; a deployed document must contain every process it calls",
+                        call,
+                    )
                 elif target.get("isExecutable", "true") != "true":
-                    self.add("call_target_not_executable",
-                             f"call activity calls process {_quote(target_id)}, which has "
-                             "isExecutable=\"false\"; called processes must be executable", call)
+                    self.add(
+                        "call_target_not_executable",
+                        f"call activity calls process {_quote(target_id)}, which has "
+                        'isExecutable="false"; called processes must be executable',
+                        call,
+                    )
                 elif target not in runnable:
                     runnable.append(target)
                     pending.append(target)
@@ -346,14 +398,16 @@ class _Validator:
                 if qname.localname not in known:
                     self.add("unknown_element", f"<{qname.localname}> is not a BPMN 2.0 element", element)
                 elif qname.localname in UNSUPPORTED:
-                    self.add("unsupported_element", f"<{qname.localname}>: {UNSUPPORTED[qname.localname]}",
-                             element)
+                    self.add("unsupported_element", f"<{qname.localname}>: {UNSUPPORTED[qname.localname]}", element)
             else:
                 parent = element.getparent()
                 if parent is not None and _is_bpmn(parent) and _local(parent) in _CONTAINERS:
-                    self.add("unknown_element",
-                             f"<{qname.localname}> (namespace {qname.namespace or 'none'}) is not a BPMN "
-                             "element; extensions belong inside <bpmn:extensionElements>", element)
+                    self.add(
+                        "unknown_element",
+                        f"<{qname.localname}> (namespace {qname.namespace or 'none'}) is not a BPMN "
+                        "element; extensions belong inside <bpmn:extensionElements>",
+                        element,
+                    )
 
     # ---- structure of one process or sub-process
     def _check_container(self, container: etree._Element) -> None:
@@ -367,35 +421,42 @@ class _Validator:
             self.add("missing_start_event", f"process {_quote(cid)} has no start event", container)
         elif kind in ("subProcess", "transaction"):
             if len(starts) != 1:
-                self.add("missing_start_event" if not starts else "multiple_start_events",
-                         f"sub-process {_quote(cid)} must contain exactly one start event, it has "
-                         f"{len(starts)}", container)
+                self.add(
+                    "missing_start_event" if not starts else "multiple_start_events",
+                    f"sub-process {_quote(cid)} must contain exactly one start event, it has {len(starts)}",
+                    container,
+                )
             if not _children(container, "endEvent"):
                 self.add("missing_end_event", f"sub-process {_quote(cid)} has no end event", container)
         elif kind == "adHocSubProcess":
             for event in _children(container, "startEvent", "endEvent"):
-                self.add("unsupported_element", "ad-hoc sub-processes may not contain start or end events",
-                         event)
+                self.add("unsupported_element", "ad-hoc sub-processes may not contain start or end events", event)
             if container.get("ordering") == "sequential":
-                self.add("unsupported_element",
-                         "sequential ad-hoc sub-processes are not supported by the engine", container)
+                self.add(
+                    "unsupported_element", "sequential ad-hoc sub-processes are not supported by the engine", container
+                )
 
         outgoing: dict[str, list[etree._Element]] = {}
         incoming: set[str] = set()
         for flow in flows:
             fid = flow.get("id")
-            for attr, code, word in (("sourceRef", "flow_source_missing", "comes from"),
-                                     ("targetRef", "flow_target_missing", "goes to")):
+            for attr, code, word in (
+                ("sourceRef", "flow_source_missing", "comes from"),
+                ("targetRef", "flow_target_missing", "goes to"),
+            ):
                 ref = flow.get(attr)
                 if not ref:
                     self.add(code, f"sequence flow {_quote(fid)} has no {attr}", flow)
                 elif ref not in self.by_id:
-                    self.add(code, f"sequence flow {_quote(fid)} {word} {_quote(ref)}, which does not exist",
-                             flow)
+                    self.add(code, f"sequence flow {_quote(fid)} {word} {_quote(ref)}, which does not exist", flow)
                 elif ref not in members:
-                    self.add(code, f"sequence flow {_quote(fid)} {word} {_quote(ref)}, which is not part of "
-                             f"{kind} {_quote(cid)} (sequence flows cannot cross process or sub-process "
-                             "borders)", flow)
+                    self.add(
+                        code,
+                        f"sequence flow {_quote(fid)} {word} {_quote(ref)}, which is not part of "
+                        f"{kind} {_quote(cid)} (sequence flows cannot cross process or sub-process "
+                        "borders)",
+                        flow,
+                    )
             outgoing.setdefault(flow.get("sourceRef"), []).append(flow)
             if flow.get("targetRef") in members:
                 incoming.add(flow.get("targetRef"))
@@ -404,41 +465,64 @@ class _Validator:
             local = _local(node)
             out = outgoing.get(node_id, [])
             if len(out) > 1 and local not in _MULTI_OUTGOING:
-                self.add("multiple_outgoing",
-                         f"{local} {_quote(node_id)} has {len(out)} outgoing sequence flows; the engine "
-                         "accepts only one from a task or event: split with a parallel or exclusive gateway",
-                         node)
+                self.add(
+                    "multiple_outgoing",
+                    f"{local} {_quote(node_id)} has {len(out)} outgoing sequence flows; the engine "
+                    "accepts only one from a task or event: split with a parallel or exclusive gateway",
+                    node,
+                )
             if local in _CONDITIONAL_GATEWAYS:
                 self._check_gateway(node, out)
             else:
                 for flow in out:
                     if _children(flow, "conditionExpression"):
-                        self.add("ignored_condition",
-                                 f"the condition on sequence flow {_quote(flow.get('id'))} is ignored: the "
-                                 "engine evaluates conditions only on flows leaving exclusive and inclusive "
-                                 "gateways", flow, severity=WARNING)
-            if (node_id not in incoming and local not in ("startEvent", "boundaryEvent")
-                    and kind != "adHocSubProcess" and node.get("triggeredByEvent") != "true"
-                    and node.get("isForCompensation") != "true"):
-                self.add("unreachable_element",
-                         f"{local} {_quote(node_id)} has no incoming sequence flow, so it can never run",
-                         node, severity=WARNING)
+                        self.add(
+                            "ignored_condition",
+                            f"the condition on sequence flow {_quote(flow.get('id'))} is ignored: the "
+                            "engine evaluates conditions only on flows leaving exclusive and inclusive "
+                            "gateways",
+                            flow,
+                            severity=WARNING,
+                        )
+            if (
+                node_id not in incoming
+                and local not in ("startEvent", "boundaryEvent")
+                and kind != "adHocSubProcess"
+                and node.get("triggeredByEvent") != "true"
+                and node.get("isForCompensation") != "true"
+            ):
+                self.add(
+                    "unreachable_element",
+                    f"{local} {_quote(node_id)} has no incoming sequence flow, so it can never run",
+                    node,
+                    severity=WARNING,
+                )
             if local == "boundaryEvent":
                 if not any(_local(c).endswith("EventDefinition") for c in _children(node)):
-                    self.add("missing_event_definition",
-                             f"boundary event {_quote(node_id)} has no event definition (timer, message, "
-                             "error, signal, escalation, conditional or cancel)", node)
+                    self.add(
+                        "missing_event_definition",
+                        f"boundary event {_quote(node_id)} has no event definition (timer, message, "
+                        "error, signal, escalation, conditional or cancel)",
+                        node,
+                    )
                 attached = node.get("attachedToRef")
                 if attached not in nodes:
-                    self.add("attached_to_missing",
-                             f"boundary event {_quote(node_id)} is attached to {_quote(attached or '')}, "
-                             f"which is not an activity of {kind} {_quote(cid)}", node)
+                    self.add(
+                        "attached_to_missing",
+                        f"boundary event {_quote(node_id)} is attached to {_quote(attached or '')}, "
+                        f"which is not an activity of {kind} {_quote(cid)}",
+                        node,
+                    )
             for loop in _children(node, "multiInstanceLoopCharacteristics"):
                 if not _children(loop, "loopCardinality") and not loop.get(_q("collection", CAMUNDA_NS)):
-                    self.add("multi_instance",
-                             f"multi-instance {local} {_quote(node_id)} needs camunda:collection (with "
-                             "camunda:elementVariable) or a loopCardinality: the Camunda dialect the engine "
-                             "reads ignores loopDataInputRef", loop, node_id)
+                    self.add(
+                        "multi_instance",
+                        f"multi-instance {local} {_quote(node_id)} needs camunda:collection (with "
+                        "camunda:elementVariable) or a loopCardinality: the Camunda dialect the engine "
+                        "reads ignores loopDataInputRef",
+                        loop,
+                        node_id,
+                    )
             if local == "scriptTask":
                 script = _children(node, "script")
                 if len(script) != 1 or _text(script[0]) is None:
@@ -449,22 +533,35 @@ class _Validator:
         default = gateway.get("default")
         out_ids = {f.get("id") for f in out}
         if default and default not in out_ids:
-            self.add("invalid_default",
-                     f"gateway {_quote(gid)} names {_quote(default)} as its default flow, which is not one "
-                     "of its outgoing sequence flows", gateway)
+            self.add(
+                "invalid_default",
+                f"gateway {_quote(gid)} names {_quote(default)} as its default flow, which is not one "
+                "of its outgoing sequence flows",
+                gateway,
+            )
         if len(out) <= 1:
             return  # SpiffWorkflow makes a single unconditional outgoing flow the default
-        unconditional = [f for f in out if f.get("id") != default
-                         and _text(next(iter(_children(f, "conditionExpression")), None)) is None]
+        unconditional = [
+            f
+            for f in out
+            if f.get("id") != default and _text(next(iter(_children(f, "conditionExpression")), None)) is None
+        ]
         for flow in unconditional:
-            self.add("missing_condition",
-                     f"sequence flow {_quote(flow.get('id'))} leaves gateway {_quote(gid)} without a "
-                     "condition and is not the gateway's default flow: give it a condition or make it the "
-                     "default", flow)
+            self.add(
+                "missing_condition",
+                f"sequence flow {_quote(flow.get('id'))} leaves gateway {_quote(gid)} without a "
+                "condition and is not the gateway's default flow: give it a condition or make it the "
+                "default",
+                flow,
+            )
         if not default and not unconditional and _local(gateway) == "exclusiveGateway":
-            self.add("no_default_flow",
-                     f"exclusive gateway {_quote(gid)} has no default flow: if no condition is true at run "
-                     "time the instance stops with an error", gateway, severity=WARNING)
+            self.add(
+                "no_default_flow",
+                f"exclusive gateway {_quote(gid)} has no default flow: if no condition is true at run "
+                "time the instance stops with an error",
+                gateway,
+                severity=WARNING,
+            )
 
     def _check_references(self, root: etree._Element) -> None:
         """messageRef, signalRef, errorRef, escalationRef must name the right root element."""
@@ -477,24 +574,32 @@ class _Validator:
             for attr, kind in _REFS.items():
                 ref = element.get(attr)
                 if ref and not (ref in self.by_id and _is_bpmn(self.by_id[ref], kind)):
-                    self.add("reference_missing",
-                             f"{attr}={_quote(ref)} does not name a <bpmn:{kind}> of this document", element)
+                    self.add(
+                        "reference_missing",
+                        f"{attr}={_quote(ref)} does not name a <bpmn:{kind}> of this document",
+                        element,
+                    )
 
     # ---- diagram code
     def _check_code(self, root: etree._Element) -> None:
         for element in root.iter(etree.Element):
             if not _is_bpmn(element):
-                if etree.QName(element).namespace == CAMUNDA_NS and _local(element) in ("executionListener",
-                                                                                         "taskListener"):
-                    self.add("ignored_extension",
-                             f"camunda:{_local(element)} is ignored by the engine (SpiffWorkflow does not "
-                             "run listeners); use a script task", element, severity=WARNING)
+                if etree.QName(element).namespace == CAMUNDA_NS and _local(element) in (
+                    "executionListener",
+                    "taskListener",
+                ):
+                    self.add(
+                        "ignored_extension",
+                        f"camunda:{_local(element)} is ignored by the engine (SpiffWorkflow does not "
+                        "run listeners); use a script task",
+                        element,
+                        severity=WARNING,
+                    )
                 continue
             local = _local(element)
             if local == "conditionExpression":
                 self._check_condition(element)
-            elif local == "script" and element.getparent() is not None and _is_bpmn(element.getparent(),
-                                                                                     "scriptTask"):
+            elif local == "script" and element.getparent() is not None and _is_bpmn(element.getparent(), "scriptTask"):
                 self._check_script(element)
             elif local in _TIMER_KINDS:
                 self._check_timer(element)
@@ -503,13 +608,15 @@ class _Validator:
             elif local in ("loopCardinality", "completionCondition", "loopCondition"):
                 self._check_expression(element, element.text, local, "expression_syntax")
             elif local in ("messagePath", "formalExpression") and _is_bpmn(
-                    element.getparent(), "correlationPropertyRetrievalExpression"):
+                element.getparent(), "correlationPropertyRetrievalExpression"
+            ):
                 self._check_expression(element, element.text, "correlation expression", "expression_syntax")
             elif local == "messageEventDefinition":
                 payload = element.get(_q("expression", CAMUNDA_NS))
                 if payload is not None:
-                    self._check_expression(element, payload, "message payload expression",
-                                           "expression_syntax", owner=element.getparent())
+                    self._check_expression(
+                        element, payload, "message payload expression", "expression_syntax", owner=element.getparent()
+                    )
             self._collect_definitions(element)
 
     def _collect_definitions(self, element: etree._Element) -> None:
@@ -526,8 +633,11 @@ class _Validator:
     def _check_condition(self, element: etree._Element) -> None:
         language = element.get("language")
         if language and language.lower() not in _PYTHON_FORMATS:
-            self.add("unsupported_language", f"condition language {_quote(language)} is not supported; "
-                     "emflow conditions are Python expressions", element)
+            self.add(
+                "unsupported_language",
+                f"condition language {_quote(language)} is not supported; emflow conditions are Python expressions",
+                element,
+            )
             return
         text = _text(element)
         if text is None:
@@ -538,15 +648,25 @@ class _Validator:
         task = element.getparent()
         script_format = (task.get("scriptFormat") or "").strip().lower()
         if script_format not in _PYTHON_FORMATS:
-            self.add("unsupported_language", f"scriptFormat {_quote(task.get('scriptFormat'))} is not "
-                     "supported; emflow scripts are Python", task)
+            self.add(
+                "unsupported_language",
+                f"scriptFormat {_quote(task.get('scriptFormat'))} is not supported; emflow scripts are Python",
+                task,
+            )
             return
         text = _text(element)
         if text is not None:
             self._check_expression(element, text, "script", "script_syntax", mode="exec", owner=task)
 
-    def _check_expression(self, element: etree._Element, source: str | None, what: str, syntax_code: str,
-                          mode: str = "eval", owner: etree._Element | None = None) -> ast.AST | None:
+    def _check_expression(
+        self,
+        element: etree._Element,
+        source: str | None,
+        what: str,
+        syntax_code: str,
+        mode: str = "eval",
+        owner: etree._Element | None = None,
+    ) -> ast.AST | None:
         """Syntax, sandbox and constant-division checks of one piece of diagram code; its AST if sound."""
         owner = owner if owner is not None else element
         owner_id = self._owner_id(owner)
@@ -559,20 +679,37 @@ class _Validator:
         except SyntaxError as exc:
             hint = ""
             if _JUEL.search(source):
-                hint = (" (this looks like a Camunda ${...} expression: emflow expressions are plain "
-                        "Python, e.g. severity >= 3)")
-            self.add(syntax_code, f"{what} is not valid Python: {exc.msg}{hint}: {source.strip()[:200]!r}",
-                     element, owner_id, line=base + (exc.lineno or 1) - 1)
+                hint = (
+                    " (this looks like a Camunda ${...} expression: emflow expressions are plain "
+                    "Python, e.g. severity >= 3)"
+                )
+            self.add(
+                syntax_code,
+                f"{what} is not valid Python: {exc.msg}{hint}: {source.strip()[:200]!r}",
+                element,
+                owner_id,
+                line=base + (exc.lineno or 1) - 1,
+            )
             return None
         except ForbiddenExpression as exc:
-            self.add("forbidden_expression", f"{what} is refused by the sandbox: {exc.message}", element,
-                     owner_id, line=base + (exc.line or 1) - 1)
+            self.add(
+                "forbidden_expression",
+                f"{what} is refused by the sandbox: {exc.message}",
+                element,
+                owner_id,
+                line=base + (exc.line or 1) - 1,
+            )
             return None
         tree = ast.parse(textwrap.dedent(source), mode=mode)
         for node in ast.walk(tree):
             if _divides_by_zero(node):
-                self.add("division_by_zero", f"{what} divides by zero; it would always fail when it runs",
-                         element, owner_id, line=base + node.lineno - 1)
+                self.add(
+                    "division_by_zero",
+                    f"{what} divides by zero; it would always fail when it runs",
+                    element,
+                    owner_id,
+                    line=base + node.lineno - 1,
+                )
             elif isinstance(node, ast.Name):
                 if isinstance(node.ctx, (ast.Store, ast.Del)):
                     self.defined.add(node.id)
@@ -600,26 +737,37 @@ class _Validator:
         if tree is not None and isinstance(tree.body, ast.Constant):
             value = tree.body.value
             if not isinstance(value, str):
-                self.add("timer_expression", f"{kind} {stripped} must be an ISO 8601 string, e.g. \"PT1H\"",
-                         element, self._owner_id(owner))
+                self.add(
+                    "timer_expression",
+                    f'{kind} {stripped} must be an ISO 8601 string, e.g. "PT1H"',
+                    element,
+                    self._owner_id(owner),
+                )
                 return
             self._check_iso(element, owner, kind, value)
             return
         if _iso_error(kind, stripped) is None or _LOOKS_ISO.match(stripped):
             problem = _iso_error(kind, stripped)
-            self.add("timer_expression",
-                     f"{kind} {stripped} is not quoted: the engine evaluates timer expressions as Python, so "
-                     f"it would read {stripped} as code and fail when the timer starts; write \"{stripped}\""
-                     + (f" (and note: {problem})" if problem else ""), element, self._owner_id(owner))
+            self.add(
+                "timer_expression",
+                f"{kind} {stripped} is not quoted: the engine evaluates timer expressions as Python, so "
+                f'it would read {stripped} as code and fail when the timer starts; write "{stripped}"'
+                + (f" (and note: {problem})" if problem else ""),
+                element,
+                self._owner_id(owner),
+            )
             return
         if tree is None:
-            self.add("timer_expression",
-                     f"{kind} {stripped[:100]!r} is neither a quoted ISO 8601 value (e.g. \"PT1H\") nor a "
-                     f"Python expression ({syntax_error})", element, self._owner_id(owner))
+            self.add(
+                "timer_expression",
+                f'{kind} {stripped[:100]!r} is neither a quoted ISO 8601 value (e.g. "PT1H") nor a '
+                f"Python expression ({syntax_error})",
+                element,
+                self._owner_id(owner),
+            )
             return
         # A computed timer, e.g. "PT1H" if level == 'I' else "PT4H": sandbox it, check the literal branches.
-        if self._check_expression(element, text, f"{kind} expression", "timer_expression",
-                                  owner=owner) is None:
+        if self._check_expression(element, text, f"{kind} expression", "timer_expression", owner=owner) is None:
             return
         for value in _literal_branches(tree.body):
             self._check_iso(element, owner, kind, value)
@@ -637,8 +785,7 @@ class _Validator:
             for field in form.iter(_q("formField", CAMUNDA_NS)):
                 self._check_form_field(field, owner_id, seen)
 
-    def _check_form_field(self, field: etree._Element, owner_id: str | None,
-                          seen: dict[str, int | None]) -> None:
+    def _check_form_field(self, field: etree._Element, owner_id: str | None, seen: dict[str, int | None]) -> None:
         field_id = field.get("id")
         if not field_id:
             self.add("form_field", "a form field has no id", field, owner_id)
@@ -646,16 +793,30 @@ class _Validator:
         self.defined.add(field_id)
         label = f"form field {_quote(field_id)}"
         if field_id in seen:
-            self.add("form_field", f"{label} is defined twice in the same form (first at line "
-                     f"{seen[field_id]})", field, owner_id)
+            self.add(
+                "form_field",
+                f"{label} is defined twice in the same form (first at line {seen[field_id]})",
+                field,
+                owner_id,
+            )
         seen[field_id] = field.sourceline
         if not field_id.isidentifier() or field_id.startswith("_"):
-            self.add("form_field", f"{label}: the id is not a Python identifier (or starts with '_'), so "
-                     "conditions and scripts cannot read the value", field, owner_id, severity=WARNING)
+            self.add(
+                "form_field",
+                f"{label}: the id is not a Python identifier (or starts with '_'), so "
+                "conditions and scripts cannot read the value",
+                field,
+                owner_id,
+                severity=WARNING,
+            )
         field_type = field.get("type") or "string"
         if field_type not in FIELD_TYPES:
-            self.add("form_field", f"{label} has type {_quote(field_type)}; supported types: "
-                     f"{', '.join(FIELD_TYPES)}", field, owner_id)
+            self.add(
+                "form_field",
+                f"{label} has type {_quote(field_type)}; supported types: {', '.join(FIELD_TYPES)}",
+                field,
+                owner_id,
+            )
             return
         options = [v.get("id") for v in field if isinstance(v.tag, str) and v.tag == _q("value", CAMUNDA_NS)]
         if field_type == "enum":
@@ -663,30 +824,47 @@ class _Validator:
                 self.add("form_field", f"{label} is an enum without values", field, owner_id)
             duplicates = sorted({o for o in options if options.count(o) > 1 and o})
             if duplicates:
-                self.add("form_field", f"{label} lists enum value(s) {', '.join(duplicates)} twice", field,
-                         owner_id)
+                self.add("form_field", f"{label} lists enum value(s) {', '.join(duplicates)} twice", field, owner_id)
         for constraint in field.iter(_q("constraint", CAMUNDA_NS)):
             name, config = constraint.get("name"), constraint.get("config")
             if name not in _FORM_CONSTRAINTS:
-                self.add("form_field", f"{label}: constraint {_quote(name or '')} is not enforced by emflow "
-                         f"(supported: {', '.join(sorted(_FORM_CONSTRAINTS))})", constraint, owner_id,
-                         severity=WARNING)
+                self.add(
+                    "form_field",
+                    f"{label}: constraint {_quote(name or '')} is not enforced by emflow "
+                    f"(supported: {', '.join(sorted(_FORM_CONSTRAINTS))})",
+                    constraint,
+                    owner_id,
+                    severity=WARNING,
+                )
             elif name in _NUMERIC_CONSTRAINTS and not _is_number(config):
-                self.add("form_field", f"{label}: constraint {name} needs a number, not {config!r}",
-                         constraint, owner_id)
+                self.add(
+                    "form_field", f"{label}: constraint {name} needs a number, not {config!r}", constraint, owner_id
+                )
         default = field.get("defaultValue")
         if default is not None:
             self._check_form_default(field, owner_id, label, field_type, default, options)
 
-    def _check_form_default(self, field: etree._Element, owner_id: str | None, label: str, field_type: str,
-                            default: str, options: list[str | None]) -> None:
+    def _check_form_default(
+        self,
+        field: etree._Element,
+        owner_id: str | None,
+        label: str,
+        field_type: str,
+        default: str,
+        options: list[str | None],
+    ) -> None:
         """Defaults are literals for the form, but one that is Python code must still pass the sandbox.
 
         (a bare word such as ``_draft`` or ``待定`` is text; ``__import__('os')`` is code whatever the field).
         """
         if _JUEL.search(default):
-            self.add("form_field", f"{label}: default {default!r} is a Camunda expression, which emflow does "
-                     "not evaluate; use a literal value", field, owner_id)
+            self.add(
+                "form_field",
+                f"{label}: default {default!r} is a Camunda expression, which emflow does "
+                "not evaluate; use a literal value",
+                field,
+                owner_id,
+            )
             return
         try:
             body = ast.parse(textwrap.dedent(default), mode="eval").body
@@ -697,8 +875,12 @@ class _Validator:
                 check_expression(default, "eval", functions=self.functions)
             except (SyntaxError, ForbiddenExpression) as exc:
                 reason = exc.message if isinstance(exc, ForbiddenExpression) else exc.msg
-                self.add("forbidden_expression",
-                         f"{label}: default value is refused by the sandbox: {reason}", field, owner_id)
+                self.add(
+                    "forbidden_expression",
+                    f"{label}: default value is refused by the sandbox: {reason}",
+                    field,
+                    owner_id,
+                )
                 return
         value = default.strip()
         wrong = {
@@ -709,10 +891,14 @@ class _Validator:
             "enum": lambda: value not in options,
         }.get(field_type, lambda: False)()
         if wrong:
-            expected = {"long": "an integer", "double": "a number", "boolean": "true or false",
-                        "date": "an ISO 8601 date", "enum": f"one of {', '.join(o or '' for o in options)}"}
-            self.add("form_field", f"{label}: default {default!r} is not {expected[field_type]}", field,
-                     owner_id)
+            expected = {
+                "long": "an integer",
+                "double": "a number",
+                "boolean": "true or false",
+                "date": "an ISO 8601 date",
+                "enum": f"one of {', '.join(o or '' for o in options)}",
+            }
+            self.add("form_field", f"{label}: default {default!r} is not {expected[field_type]}", field, owner_id)
 
     # ---- names read but never set
     def _check_undefined_names(self) -> None:
@@ -721,10 +907,15 @@ class _Validator:
             if name in self.defined or name == "_" or (owner_id, name) in reported:
                 continue
             reported.add((owner_id, name))
-            self.add("undefined_name",
-                     f"{what} of {_quote(owner_id)} reads {_quote(name)}, which no form field, script, "
-                     "multi-instance or message in this diagram sets: unless the instance is started with "
-                     "it, this will fail at run time", element, owner_id, severity=WARNING)
+            self.add(
+                "undefined_name",
+                f"{what} of {_quote(owner_id)} reads {_quote(name)}, which no form field, script, "
+                "multi-instance or message in this diagram sets: unless the instance is started with "
+                "it, this will fail at run time",
+                element,
+                owner_id,
+                severity=WARNING,
+            )
 
     # ---- SpiffWorkflow
     def _check_services(self, root: etree._Element) -> None:
@@ -732,15 +923,17 @@ class _Validator:
         for task in root.iter(_q("serviceTask")):
             topic = task.get(f"{{{CAMUNDA_NS}}}topic")
             if not topic:
-                self.add("service_topic", "a service task needs camunda:type=\"external\" and a camunda:topic "
-                         "naming the engine service it calls", task)
+                self.add(
+                    "service_topic",
+                    'a service task needs camunda:type="external" and a camunda:topic '
+                    "naming the engine service it calls",
+                    task,
+                )
             elif self.topics is not None and topic not in self.topics:
                 known = ", ".join(sorted(self.topics)) or "(none)"
-                self.add("service_topic", f"no engine service for topic {_quote(topic)}; known topics: {known}",
-                         task)
+                self.add("service_topic", f"no engine service for topic {_quote(topic)}; known topics: {known}", task)
 
-    def _parse_with_spiff(self, tree: etree._ElementTree,
-                          key_process: etree._Element) -> ParsedDefinition | None:
+    def _parse_with_spiff(self, tree: etree._ElementTree, key_process: etree._Element) -> ParsedDefinition | None:
         key = key_process.get("id")
         try:
             parser = EmflowParser()
@@ -754,9 +947,14 @@ class _Validator:
             self._add_parser_problem(f"{type(exc).__name__}: {exc}", None)
             return None
         documentation = _text(next(iter(_children(key_process, "documentation")), None))
-        return ParsedDefinition(key=key, name=key_process.get("name"), spec=spec,
-                                subprocess_specs=subprocess_specs, lanes=self._lanes(tree.getroot()),
-                                documentation=documentation.strip() if documentation else None)
+        return ParsedDefinition(
+            key=key,
+            name=key_process.get("name"),
+            spec=spec,
+            subprocess_specs=subprocess_specs,
+            lanes=self._lanes(tree.getroot()),
+            documentation=documentation.strip() if documentation else None,
+        )
 
     def _add_parser_problem(self, message: str, element_id: str | None) -> None:
         """The parser stops at its first error, which is almost always a consequence of one already found."""
@@ -764,8 +962,12 @@ class _Validator:
             return
         element = self.by_id.get(element_id) if element_id else None
         message = message if len(message) <= 300 else message[:300] + "…"
-        self.add("parse_error", f"the engine cannot parse the diagram: {message}",
-                 element_id=element_id, line=element.sourceline if element is not None else None)
+        self.add(
+            "parse_error",
+            f"the engine cannot parse the diagram: {message}",
+            element_id=element_id,
+            line=element.sourceline if element is not None else None,
+        )
 
     def _lanes(self, root: etree._Element) -> dict[str, tuple[str, str | None]]:
         """Flow node id -> (lane id, lane name): the innermost lane wins, sub-process contents inherit."""
@@ -796,17 +998,18 @@ def _iso_error(kind: str, value: str) -> str | None:
     try:
         if kind == "timeDuration":
             if not TimerEventDefinition.parse_iso_duration(value):
-                return "an empty duration; write e.g. \"PT30M\""
+                return 'an empty duration; write e.g. "PT30M"'
         elif kind == "timeDate":
             if not isinstance(TimerEventDefinition.parse_time_or_duration(value), datetime):
-                return ("timeDate needs a date-time such as \"2024-06-01T08:00:00+08:00\"; for a delay use "
-                        "timeDuration")
+                return 'timeDate needs a date-time such as "2024-06-01T08:00:00+08:00"; for a delay use timeDuration'
         else:
             TimerEventDefinition.parse_iso_recurring_interval(value)
     except Exception:  # SpiffWorkflow raises bare Exception, AttributeError...
-        examples = {"timeDuration": "an ISO 8601 duration such as \"PT30M\" or \"P1D\"",
-                    "timeDate": "an ISO 8601 date-time such as \"2024-06-01T08:00:00+08:00\"",
-                    "timeCycle": "an ISO 8601 repeating interval such as \"R3/PT10M\""}
+        examples = {
+            "timeDuration": 'an ISO 8601 duration such as "PT30M" or "P1D"',
+            "timeDate": 'an ISO 8601 date-time such as "2024-06-01T08:00:00+08:00"',
+            "timeCycle": 'an ISO 8601 repeating interval such as "R3/PT10M"',
+        }
         return f"not {examples[kind]}"
     return None
 

@@ -23,8 +23,7 @@ _UTF8_NAMES = frozenset({"utf-8", "utf8", "us-ascii", "ascii"})
 # Everything that may legally precede the root element or a DOCTYPE: BOM, XML declaration, whitespace,
 # comments, processing instructions. Single-character alternatives keep the regex free of nested quantifiers.
 _PROLOG = re.compile(rb"(?:\xef\xbb\xbf)?(?:<\?xml\s.*?\?>)?(?:\s|<!--.*?-->|<\?.*?\?>)*", re.S)
-_DECLARED_ENCODING = re.compile(
-    rb"""\A(?:\xef\xbb\xbf)?<\?xml\s[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_DECLARED_ENCODING = re.compile(rb"""\A(?:\xef\xbb\xbf)?<\?xml\s[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _LXML_LOCATION = re.compile(r",? line \d+, column \d+\s*$")
 _UNDEFINED_ENTITY = re.compile(r"Entity '[^']*' not defined")
 
@@ -101,23 +100,26 @@ def parse_xml(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> etree._ElementT
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        line, column = (exc.position if exc.position else (exc.lineno, None))
+        line, column = exc.position if exc.position else (exc.lineno, None)
         message = _LXML_LOCATION.sub("", exc.msg or str(exc)).strip() or "malformed XML"
         if _UNDEFINED_ENTITY.search(message):
-            raise XmlForbidden(f"entity references are not allowed in uploaded diagrams ({message})",
-                               line=line, column=column) from None
+            raise XmlForbidden(
+                f"entity references are not allowed in uploaded diagrams ({message})", line=line, column=column
+            ) from None
         if "EntityRef" in message:
             message += " (a bare & must be written &amp;, e.g. in conditions: use 'and' or &amp;)"
         where = f"line {line}" + (f", column {column}" if column else "") if line else "unknown position"
-        raise XmlSyntaxError(f"the document is not well-formed XML at {where}: {message}",
-                             line=line, column=column) from None
+        raise XmlSyntaxError(
+            f"the document is not well-formed XML at {where}: {message}", line=line, column=column
+        ) from None
     tree = root.getroottree()
     # Defence in depth: the prolog check above should make these impossible.
     if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
         raise XmlForbidden("the document declares a DTD; DTDs are refused in uploaded diagrams", line=1)
     for entity in root.iter(etree.Entity):
-        raise XmlForbidden(f"entity reference {entity.text} is not allowed in uploaded diagrams",
-                           line=entity.sourceline)
+        raise XmlForbidden(
+            f"entity reference {entity.text} is not allowed in uploaded diagrams", line=entity.sourceline
+        )
     return tree
 
 
@@ -126,7 +128,7 @@ def _check_encoding(data: bytes) -> None:
     if declared and declared.group(1).decode("ascii").lower() not in _UTF8_NAMES:
         raise XmlEncodingError(
             f"the document declares encoding {declared.group(1).decode('ascii')!r}; "
-            "save the diagram as UTF-8 (encoding=\"UTF-8\")",
+            'save the diagram as UTF-8 (encoding="UTF-8")',
             line=1,
         )
     try:

@@ -102,8 +102,7 @@ class Layer:
 
     def durable_rules(self) -> list[tuple[str, dict[str, Any]]]:
         compiled = [
-            (f"{p.ruleset.name}/{p.rule.id}", {"all": [{"m": compile_condition(p.rule.when)}]})
-            for p in self.rules
+            (f"{p.ruleset.name}/{p.rule.id}", {"all": [{"m": compile_condition(p.rule.when)}]}) for p in self.rules
         ]
         compiled.append((SENTINEL, {"all": [{"m": {MARKER: 1}}]}))
         return compiled
@@ -137,9 +136,7 @@ def build_plan(base: Ruleset, overlays: Sequence[Ruleset] = ()) -> Plan:
             base.name,
         )
     if len({o.sha256 for o in overlays}) != len(overlays):
-        raise RulesetInvalid(
-            [{"rule": None, "field": "overlays", "message": "the same overlay is applied twice"}]
-        )
+        raise RulesetInvalid([{"rule": None, "field": "overlays", "message": "the same overlay is applied twice"}])
     pairs = [(rs, rule) for rs in (base, *overlays) for rule in rs.rules]
     layers_of, cyclic = assign_layers([rule for _, rule in pairs])
     if cyclic:

@@ -167,9 +167,7 @@ def assemble(plan: Plan, facts: Mapping[str, Any], fired: Sequence[PlannedRule])
         then = planned.rule.then
         targets = [then[k] for k in ("level", "art4_trigger") if k in then]
         if targets:
-            reasons.append(
-                f"{describe(planned.rule.when, values)} → {', '.join(targets)}, {planned.rule.cites}"
-            )
+            reasons.append(f"{describe(planned.rule.when, values)} → {', '.join(targets)}, {planned.rule.cites}")
     if not outputs("level"):
         reasons.insert(0, f"no grading criterion met → {floor.level}, {floor.cites}")
 

@@ -62,9 +62,7 @@ class RulesHost:
         with self._lock:
             if name in self._registered:
                 return
-            definition = {
-                rule_name: dict(body, run=self._action(i)) for i, (rule_name, body) in enumerate(rules)
-            }
+            definition = {rule_name: dict(body, run=self._action(i)) for i, (rule_name, body) in enumerate(rules)}
             try:
                 self._host.register_rulesets({name: definition})
             except Exception as exc:  # durable raises bare Exception for bad definitions
@@ -90,9 +88,7 @@ class RulesHost:
                 self._host.assert_fact(name, fact)
             except durable_engine.MessageNotHandledException as exc:
                 # Cannot happen while the sentinel rule is present; the session may now be leaked, so say so.
-                raise RulesEngineError(
-                    f"ruleset {name!r} did not handle the facts (sentinel rule missing?)"
-                ) from exc
+                raise RulesEngineError(f"ruleset {name!r} did not handle the facts (sentinel rule missing?)") from exc
             except Exception as exc:
                 raise RulesEngineError(f"durable-rules failed on ruleset {name!r}: {exc}") from exc
             self._host.delete_state(name, sid)

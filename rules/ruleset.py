@@ -138,9 +138,7 @@ class _StrictLoader(yaml.SafeLoader):
         for key_node, _ in node.value:
             key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -149,9 +147,7 @@ def _load_text(text: str) -> Any:
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
-        raise RulesetInvalid(
-            [{"rule": None, "field": "$", "message": f"not valid YAML or JSON: {exc}"}]
-        ) from None
+        raise RulesetInvalid([{"rule": None, "field": "$", "message": f"not valid YAML or JSON: {exc}"}]) from None
 
 
 def _json_problem(value: Any, path: str) -> tuple[str, str] | None:
@@ -220,15 +216,11 @@ def parse_ruleset(source: str | bytes | Mapping[str, Any], *, base: Ruleset | No
         set_somewhere = {key for rule in rules for key in rule.then}
         for key in REQUIRED_BASELINE_OUTPUTS:
             if key not in set_somewhere:
-                problem(
-                    None, "rules", f"no rule sets {key}; every decision field needs a rule (REGULATIONS §9)"
-                )
+                problem(None, "rules", f"no rule sets {key}; every decision field needs a rule (REGULATIONS §9)")
     if rules:
         _, cyclic = assign_layers(rules)
         for i in cyclic:
-            problem(
-                rules[i].id, "when", "reads a derived fact that depends on this rule's own output (a cycle)"
-            )
+            problem(rules[i].id, "when", "reads a derived fact that depends on this rule's own output (a cycle)")
     if problems:
         raise RulesetInvalid(problems, name if isinstance(name, str) else None)
     ruleset = Ruleset(
@@ -254,9 +246,7 @@ def _parse_floor(body: Mapping[str, Any], kind: str, problem: Report) -> Floor |
             problem(None, "floor", "only a baseline has a floor level")
         return None
     if not isinstance(raw, dict) or set(raw) != {"level", "cites"}:
-        problem(
-            None, "floor", "a baseline needs floor: {level, cites} (the level when no grading rule fires)"
-        )
+        problem(None, "floor", "a baseline needs floor: {level, cites} (the level when no grading rule fires)")
         return None
     if raw["level"] not in LEVELS:
         problem(None, "floor.level", f"must be one of {', '.join(LEVELS)}, got {raw['level']!r}")

@@ -114,8 +114,9 @@ class Api:
         return self.post("/api/v1/definitions", as_=as_, data=data, content_type="application/xml")
 
     def start(self, key: str, business_key: str = "INC-1", data: dict | None = None, as_: str = "duty") -> Any:
-        return self.post("/api/v1/instances", as_=as_,
-                         json={"definition_key": key, "business_key": business_key, "data": data or {}})
+        return self.post(
+            "/api/v1/instances", as_=as_, json={"definition_key": key, "business_key": business_key, "data": data or {}}
+        )
 
 
 def make_users(services: Any) -> dict[str, str]:

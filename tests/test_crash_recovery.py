@@ -26,8 +26,9 @@ def _free_port() -> int:
 
 
 def _cli(env: dict[str, str], *args: str) -> str:
-    out = subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -37,7 +38,11 @@ class Server:
         self.url = f"http://127.0.0.1:{port}/api/v1"
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--threads", "4"],
-            cwd=ROOT, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.time() + 60
         while time.time() < deadline:
@@ -56,8 +61,13 @@ class Server:
 def test_sigkill_loses_nothing_acknowledged(database_url, tmp_path):
     env = {**os.environ, "DATABASE_URL": database_url}
     admin = _cli(env, "users", "add", "admin", "--role", "administrator").strip().splitlines()[-1]
-    duty = _cli(env, "users", "add", "duty", "--role", "responder", "--lane", "duty_officer",
-                "--lane", "monitoring_station").strip().splitlines()[-1]
+    duty = (
+        _cli(
+            env, "users", "add", "duty", "--role", "responder", "--lane", "duty_officer", "--lane", "monitoring_station"
+        )
+        .strip()
+        .splitlines()[-1]
+    )
     _cli(env, "deploy", str(ROOT / "tests" / "fixtures" / "triage.bpmn"))
     port = _free_port()
     server = Server(env, port, tmp_path / "server.log")
@@ -66,8 +76,12 @@ def test_sigkill_loses_nothing_acknowledged(database_url, tmp_path):
 
     instances = []
     for n in range(40):
-        res = requests.post(f"{server.url}/instances", headers=h_duty, timeout=10,
-                            json={"definition_key": "triage", "business_key": f"CRASH-{n}", "data": {}})
+        res = requests.post(
+            f"{server.url}/instances",
+            headers=h_duty,
+            timeout=10,
+            json={"definition_key": "triage", "business_key": f"CRASH-{n}", "data": {}},
+        )
         assert res.status_code == 201
         instances.append(res.json()["id"])
 
@@ -84,8 +98,9 @@ def test_sigkill_loses_nothing_acknowledged(database_url, tmp_path):
                     inst = session.get(f"{server.url}/instances/{instance_id}", headers=h_admin, timeout=5).json()
                     task_id = inst["ready_tasks"][0]["id"]
                     data = {"severity": 1, "channel": "written"} if len(inst["ready_tasks"][0]["form"]) else {}
-                    res = session.post(f"{server.url}/tasks/{task_id}/complete", headers=h_duty, timeout=5,
-                                       json={"data": data})
+                    res = session.post(
+                        f"{server.url}/tasks/{task_id}/complete", headers=h_duty, timeout=5, json={"data": data}
+                    )
                 except (requests.ConnectionError, requests.Timeout, KeyError, ValueError):
                     return
                 if 200 <= res.status_code < 300:
@@ -109,17 +124,21 @@ def test_sigkill_loses_nothing_acknowledged(database_url, tmp_path):
             inst = requests.get(f"{server.url}/instances/{instance_id}", headers=h_admin, timeout=5)
             assert inst.status_code == 200
             body = inst.json()
-            history = requests.get(f"{server.url}/instances/{instance_id}/history", headers=h_admin,
-                                   timeout=5).json()
+            history = requests.get(f"{server.url}/instances/{instance_id}/history", headers=h_admin, timeout=5).json()
             assert [e["seq"] for e in history] == list(range(1, len(history) + 1))
             # loading the snapshot: work the instance on to the end of its user tasks
             for task in body["ready_tasks"]:
                 data = {"severity": 1, "channel": "written"} if task["form"] else {}
-                res = requests.post(f"{server.url}/tasks/{task['id']}/complete", headers=h_duty, timeout=5,
-                                    json={"data": data})
+                res = requests.post(
+                    f"{server.url}/tasks/{task['id']}/complete", headers=h_duty, timeout=5, json={"data": data}
+                )
                 assert res.status_code == 200, res.text
-            res = requests.post(f"{server.url}/instances/{instance_id}/messages", headers=h_duty, timeout=5,
-                                json={"name": "no_such_message"})
-            assert res.status_code == 409   # the restored workflow answers: it waits for something else
+            res = requests.post(
+                f"{server.url}/instances/{instance_id}/messages",
+                headers=h_duty,
+                timeout=5,
+                json={"name": "no_such_message"},
+            )
+            assert res.status_code == 409  # the restored workflow answers: it waits for something else
     finally:
         server.kill()

@@ -31,15 +31,20 @@ def test_four_workers_fire_each_timer_exactly_once(pg_database, tmp_path):
         services.instances.start("deadline", f"W-{n}", {"discovered_at": discovered, "deadline_minutes": 120}, duty)
     env = {**os.environ, "DATABASE_URL": pg_database}
     logs = [open(tmp_path / f"worker{i}.log", "wb") for i in range(4)]
-    workers = [subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=env, stdout=log,
-                                stderr=subprocess.STDOUT) for log in logs]
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        for log in logs
+    ]
     try:
         deadline = time.time() + 240
         fired = 0
         while time.time() < deadline:
             with services.db.connect() as conn:
-                fired = conn.execute(select(func.count()).select_from(Timer).where(Timer.fired_at.is_not(None))
-                                     ).scalar()
+                fired = conn.execute(
+                    select(func.count()).select_from(Timer).where(Timer.fired_at.is_not(None))
+                ).scalar()
             if fired == N:
                 break
             time.sleep(0.5)
@@ -53,10 +58,14 @@ def test_four_workers_fire_each_timer_exactly_once(pg_database, tmp_path):
         for log in logs:
             log.close()
     with services.db.connect() as conn:
-        firings = conn.execute(select(HistoryEvent.instance_id, func.count()).where(HistoryEvent.kind == "timer_fired")
-                               .group_by(HistoryEvent.instance_id)).all()
-        overdue_tasks = conn.execute(select(func.count()).select_from(Task)
-                                     .where(Task.element_id == "Task_Overdue")).scalar()
+        firings = conn.execute(
+            select(HistoryEvent.instance_id, func.count())
+            .where(HistoryEvent.kind == "timer_fired")
+            .group_by(HistoryEvent.instance_id)
+        ).all()
+        overdue_tasks = conn.execute(
+            select(func.count()).select_from(Task).where(Task.element_id == "Task_Overdue")
+        ).scalar()
         pending = conn.execute(select(func.count()).select_from(Timer).where(Timer.fired_at.is_(None))).scalar()
         workers_used = conn.execute(select(func.count(func.distinct(Timer.locked_by)))).scalar()
     assert len(firings) == N and all(count == 1 for _, count in firings)

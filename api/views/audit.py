@@ -30,8 +30,20 @@ from engine.reports import Reports, TimelineEvent
 
 bp = Blueprint("audit", __name__)
 
-CSV_COLUMNS = ("instance_id", "definition_key", "definition_version", "seq", "at", "actor", "kind", "element_id",
-               "task_id", "payload", "prev_hash", "hash")
+CSV_COLUMNS = (
+    "instance_id",
+    "definition_key",
+    "definition_version",
+    "seq",
+    "at",
+    "actor",
+    "kind",
+    "element_id",
+    "task_id",
+    "payload",
+    "prev_hash",
+    "hash",
+)
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -111,11 +123,15 @@ def history_csv(events: list[TimelineEvent], filename: str) -> Response:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_COLUMNS)
     for event in events:
-        row = {**event.__dict__, "at": event.at.isoformat(),
-               "payload": json.dumps(event.payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))}
+        row = {
+            **event.__dict__,
+            "at": event.at.isoformat(),
+            "payload": json.dumps(event.payload, ensure_ascii=False, sort_keys=True, separators=(",", ":")),
+        }
         writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(
+        out.getvalue(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'}
+    )
 
 
 def _cell(value: Any) -> Any:

@@ -107,5 +107,5 @@ def init_js() -> Any:
 @public
 def asset(name: str) -> Any:
     """One Swagger UI file from the installed package (an allow-list: nothing else under its folder)."""
-    mimetype = _MIMETYPES[name[name.rindex("."):]]
+    mimetype = _MIMETYPES[name[name.rindex(".") :]]
     return _headers(send_from_directory(_DIST, name, mimetype=mimetype, max_age=3600))

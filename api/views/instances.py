@@ -34,8 +34,9 @@ def start_instance() -> Any:
     """
     body = json_body(StartInstanceSchema())
     instances = services().instances
-    result = instances.start(body["definition_key"], body["business_key"], body["data"], actor(),
-                             version=body["version"])
+    result = instances.start(
+        body["definition_key"], body["business_key"], body["data"], actor(), version=body["version"]
+    )
     return InstanceSchema().dump(instances.get(result.instance_id)), 201
 
 

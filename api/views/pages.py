@@ -21,8 +21,15 @@ from api.auth import public
 bp = Blueprint("pages", __name__)
 
 DIST = Path(__file__).resolve().parent.parent / "web" / "dist"
-MIMETYPES = {".js": "text/javascript", ".css": "text/css", ".woff": "font/woff", ".woff2": "font/woff2",
-             ".ttf": "font/ttf", ".eot": "application/vnd.ms-fontobject", ".svg": "image/svg+xml"}
+MIMETYPES = {
+    ".js": "text/javascript",
+    ".css": "text/css",
+    ".woff": "font/woff",
+    ".woff2": "font/woff2",
+    ".ttf": "font/ttf",
+    ".eot": "application/vnd.ms-fontobject",
+    ".svg": "image/svg+xml",
+}
 """The only files served from dist/, with types set here rather than guessed from the host's mime.types."""
 
 CONTENT_SECURITY_POLICY = (
@@ -89,8 +96,10 @@ def shell() -> Any:
     manifest = _manifest()
     if manifest is None:
         return _headers(Response(_NOT_BUILT, status=503, mimetype="text/html"))
-    page = _SHELL.format(css=escape(url_for("pages.asset", name=manifest["app.css"])),
-                         js=escape(url_for("pages.asset", name=manifest["app.js"])))
+    page = _SHELL.format(
+        css=escape(url_for("pages.asset", name=manifest["app.css"])),
+        js=escape(url_for("pages.asset", name=manifest["app.js"])),
+    )
     response = Response(page, mimetype="text/html")
     response.headers["Cache-Control"] = "no-cache"
     return _headers(response)

@@ -56,11 +56,15 @@ def test_validate_accepts_a_good_diagram_without_deploying(api, triage_xml):
 def test_multipart_upload(api, triage_xml):
     import io
 
-    res = api.post("/api/v1/definitions", data={"file": (io.BytesIO(triage_xml), "triage.bpmn")},
-                   content_type="multipart/form-data")
+    res = api.post(
+        "/api/v1/definitions",
+        data={"file": (io.BytesIO(triage_xml), "triage.bpmn")},
+        content_type="multipart/form-data",
+    )
     assert res.status_code == 201
-    wrong = api.post("/api/v1/definitions", data={"other": (io.BytesIO(triage_xml), "x.bpmn")},
-                     content_type="multipart/form-data")
+    wrong = api.post(
+        "/api/v1/definitions", data={"other": (io.BytesIO(triage_xml), "x.bpmn")}, content_type="multipart/form-data"
+    )
     assert wrong.status_code == 400 and "'file'" in wrong.get_json()["error"]["message"]
 
 
@@ -143,10 +147,13 @@ def test_a_failing_script_is_422_naming_the_element_and_changes_nothing(api):
     assert [t["id"] for t in after["ready_tasks"]] == [task_id]
 
 
-@pytest.mark.parametrize(("script", "start_data"), [
-    ("ratio = divisor * 10.0", {"divisor": 1e308}),        # infinity: JSON cannot hold it
-    ("ratio = divisor ** 4000", {"divisor": 10}),          # an integer too large to round-trip
-])
+@pytest.mark.parametrize(
+    ("script", "start_data"),
+    [
+        ("ratio = divisor * 10.0", {"divisor": 1e308}),  # infinity: JSON cannot hold it
+        ("ratio = divisor ** 4000", {"divisor": 10}),  # an integer too large to round-trip
+    ],
+)
 def test_values_json_cannot_hold_are_a_422_and_change_nothing(api, script, start_data):
     xml = RUNTIME_FAILURE.replace(b"ratio = 1 / divisor", script.encode()).replace(b'id="divide"', b'id="bigval"')
     assert api.deploy(xml).status_code == 201

@@ -14,10 +14,13 @@ def test_twenty_threads_complete_the_same_task(database_url, triage_xml):
     client = app.test_client()
     admin = {"Authorization": f"Bearer {tokens['admin']}"}
     duty = {"Authorization": f"Bearer {tokens['duty']}"}
-    assert client.post("/api/v1/definitions", data=triage_xml, headers=admin,
-                       content_type="application/xml").status_code == 201
-    inst = client.post("/api/v1/instances", headers=duty,
-                       json={"definition_key": "triage", "business_key": "RACE", "data": {}}).get_json()
+    assert (
+        client.post("/api/v1/definitions", data=triage_xml, headers=admin, content_type="application/xml").status_code
+        == 201
+    )
+    inst = client.post(
+        "/api/v1/instances", headers=duty, json={"definition_key": "triage", "business_key": "RACE", "data": {}}
+    ).get_json()
     task_id = inst["ready_tasks"][0]["id"]
 
     barrier = threading.Barrier(20)
@@ -27,8 +30,9 @@ def test_twenty_threads_complete_the_same_task(database_url, triage_xml):
     def worker(n: int) -> None:
         c = app.test_client()
         barrier.wait()
-        res = c.post(f"/api/v1/tasks/{task_id}/complete", headers=duty,
-                     json={"data": {"severity": n % 5, "channel": "phone"}})
+        res = c.post(
+            f"/api/v1/tasks/{task_id}/complete", headers=duty, json={"data": {"severity": n % 5, "channel": "phone"}}
+        )
         with lock:
             statuses.append(res.status_code)
 
@@ -39,8 +43,9 @@ def test_twenty_threads_complete_the_same_task(database_url, triage_xml):
         t.join(60)
 
     assert sorted(statuses) == [200] + [409] * 19, statuses
-    history = client.get(f"/api/v1/instances/{inst['id']}/history",
-                         headers={"Authorization": f"Bearer {tokens['admin']}"}).get_json()
+    history = client.get(
+        f"/api/v1/instances/{inst['id']}/history", headers={"Authorization": f"Bearer {tokens['admin']}"}
+    ).get_json()
     completions = [e for e in history if e["kind"] == "task_completed"]
     assert len(completions) == 1
     final = client.get(f"/api/v1/instances/{inst['id']}", headers=admin).get_json()

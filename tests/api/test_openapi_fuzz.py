@@ -34,13 +34,25 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-CHECKS = (not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance, ignored_auth)
+CHECKS = (
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    ignored_auth,
+)
 MAX_EXAMPLES = 15
 """Per operation and run: 20 operations × 15 × 2 tokens is about 600 requests per database, a few seconds."""
 
-FUZZ_SETTINGS = settings(max_examples=MAX_EXAMPLES, derandomize=True, database=None, deadline=None,
-                         phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+FUZZ_SETTINGS = settings(
+    max_examples=MAX_EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 
 
 @pytest.fixture
@@ -63,19 +75,25 @@ def _happy_path(schema: BaseSchema, known: dict[str, Any], triage_xml: bytes) ->
     instance = {"instance_id": known["instance_id"]}
     cases = [
         schema["/api/v1/definitions"]["POST"].make_case(body=triage_xml.decode(), media_type="application/xml"),
-        schema["/api/v1/definitions/validate"]["POST"].make_case(body=triage_xml.decode(),
-                                                                  media_type="application/xml"),
+        schema["/api/v1/definitions/validate"]["POST"].make_case(
+            body=triage_xml.decode(), media_type="application/xml"
+        ),
         schema["/api/v1/instances"]["POST"].make_case(
             body={"definition_key": "triage", "business_key": "FUZZ-1", "data": {"来源": "12369"}},
-            media_type="application/json"),
+            media_type="application/json",
+        ),
         schema["/api/v1/tasks/{task_id}/claim"]["POST"].make_case(path_parameters=task),
         schema["/api/v1/tasks/{task_id}/complete"]["POST"].make_case(
-            path_parameters=task, body={"data": {"severity": 1, "channel": "phone"}}, media_type="application/json"),
+            path_parameters=task, body={"data": {"severity": 1, "channel": "phone"}}, media_type="application/json"
+        ),
         schema["/api/v1/instances/{instance_id}/messages"]["POST"].make_case(
-            path_parameters=instance, body={"name": "situation_update", "payload": {"更新": 1}},
-            media_type="application/json"),
+            path_parameters=instance,
+            body={"name": "situation_update", "payload": {"更新": 1}},
+            media_type="application/json",
+        ),
         schema["/api/v1/instances/{instance_id}/suspend"]["POST"].make_case(
-            path_parameters=instance, body={"reason": "核实中"}, media_type="application/json"),
+            path_parameters=instance, body={"reason": "核实中"}, media_type="application/json"
+        ),
         schema["/api/v1/instances/{instance_id}/history"]["GET"].make_case(path_parameters=instance),
     ]
     for case in cases:
@@ -84,8 +102,9 @@ def _happy_path(schema: BaseSchema, known: dict[str, Any], triage_xml: bytes) ->
 
 
 @pytest.mark.parametrize("user", ["admin", "allhands"])
-def test_no_server_error_and_every_response_as_documented(api: Any, known: dict[str, Any], triage_xml: bytes,
-                                                          user: str) -> None:
+def test_no_server_error_and_every_response_as_documented(
+    api: Any, known: dict[str, Any], triage_xml: bytes, user: str
+) -> None:
     schema = schemathesis.from_wsgi("/api/v1/openapi.json", api.app)
     headers = {"Authorization": f"Bearer {api.tokens[user]}"}
     statuses: set[int] = set()
@@ -96,6 +115,7 @@ def test_no_server_error_and_every_response_as_documented(api: Any, known: dict[
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
     for operation in operations:
+
         @FUZZ_SETTINGS
         @given(case=operation.as_strategy(), use_known=st.booleans())
         def run(case: Case, use_known: bool) -> None:
@@ -164,7 +184,7 @@ def test_the_swagger_ui_page_is_public_and_loads_only_local_assets(sqlite_app: A
         assert url.startswith("/api/v1/docs/"), url  # same origin, no scheme, no protocol-relative //host
         asset = client.get(url)
         assert asset.status_code == 200 and asset.data, url
-        assert asset.mimetype == expected[url[url.rindex("."):]], (url, asset.mimetype)
+        assert asset.mimetype == expected[url[url.rindex(".") :]], (url, asset.mimetype)
     bundle = client.get(next(u for u in links.urls if u.endswith("swagger-ui-bundle.js"))).get_data(as_text=True)
     assert "SwaggerUIBundle" in bundle  # the real Swagger UI, not a stub
     init = client.get("/api/v1/docs/init.js").get_data(as_text=True)
@@ -173,6 +193,11 @@ def test_the_swagger_ui_page_is_public_and_loads_only_local_assets(sqlite_app: A
 
 def test_the_page_serves_only_its_own_assets(sqlite_app: Any) -> None:
     client = sqlite_app.test_client()
-    for path in ("/api/v1/docs/swagger-ui.js", "/api/v1/docs/oauth2-redirect.html", "/api/v1/docs/LICENSE",
-                 "/api/v1/docs/../../openapi.json/x", "/api/v1/docs/%2e%2e/__init__.py"):
+    for path in (
+        "/api/v1/docs/swagger-ui.js",
+        "/api/v1/docs/oauth2-redirect.html",
+        "/api/v1/docs/LICENSE",
+        "/api/v1/docs/../../openapi.json/x",
+        "/api/v1/docs/%2e%2e/__init__.py",
+    ):
         assert client.get(path).status_code == 404, path

@@ -17,8 +17,9 @@ def _operations(api):
 
 
 def _concrete(path, ids):
-    return (path.replace("{instance_id}", str(ids["instance"])).replace("{task_id}", ids["task"])
-            .replace("{key}", "triage"))
+    return (
+        path.replace("{instance_id}", str(ids["instance"])).replace("{task_id}", ids["task"]).replace("{key}", "triage")
+    )
 
 
 @pytest.fixture
@@ -80,8 +81,9 @@ def test_bad_tokens_are_401(api):
 def test_responder_cannot_touch_another_lanes_task(api, ids):
     # the ready task is Task_Record in lane duty_officer; 'leader' works only the leader lane
     assert api.get(f"/api/v1/tasks/{ids['task']}", as_="leader").status_code == 403
-    res = api.post(f"/api/v1/tasks/{ids['task']}/complete", as_="leader",
-                   json={"data": {"severity": 1, "channel": "written"}})
+    res = api.post(
+        f"/api/v1/tasks/{ids['task']}/complete", as_="leader", json={"data": {"severity": 1, "channel": "written"}}
+    )
     assert res.status_code == 403
     assert "duty_officer" in res.get_json()["error"]["message"]
     assert api.post(f"/api/v1/tasks/{ids['task']}/claim", as_="leader").status_code == 403
@@ -98,5 +100,9 @@ def test_responder_cannot_touch_another_lanes_task(api, ids):
     assert {e["actor"] for e in history} == {"duty"}
     assert not any(e["kind"] in ("task_completed", "task_claimed") for e in history)
     # a responder of the right lane still can: the refusal was about the lane, not the task
-    assert api.post(f"/api/v1/tasks/{ids['task']}/complete", as_="duty",
-                    json={"data": {"severity": 1, "channel": "written"}}).status_code == 200
+    assert (
+        api.post(
+            f"/api/v1/tasks/{ids['task']}/complete", as_="duty", json={"data": {"severity": 1, "channel": "written"}}
+        ).status_code
+        == 200
+    )

@@ -8,11 +8,21 @@ import yaml
 
 RULESETS = Path(__file__).resolve().parent.parent.parent / "rules" / "rulesets"
 QUIET = {
-    "deaths": 0, "injured_or_poisoned": 0, "evacuated": 0, "direct_loss_yuan": 0,
-    "water_source_interruption": "none", "radioactive_source_class": None,
-    "radiation_wide_severe_contamination": False, "ecological_damage": "none", "cross_boundary": "none",
-    "heavy_metal": False, "affects_drinking_water_source": False, "sensitive_receptors": [],
-    "mass_incident": False, "sensitive_period": False, "reporting_authority": "county",
+    "deaths": 0,
+    "injured_or_poisoned": 0,
+    "evacuated": 0,
+    "direct_loss_yuan": 0,
+    "water_source_interruption": "none",
+    "radioactive_source_class": None,
+    "radiation_wide_severe_contamination": False,
+    "ecological_damage": "none",
+    "cross_boundary": "none",
+    "heavy_metal": False,
+    "affects_drinking_water_source": False,
+    "sensitive_receptors": [],
+    "mass_incident": False,
+    "sensitive_period": False,
+    "reporting_authority": "county",
 }
 
 
@@ -33,11 +43,13 @@ def test_evaluate_returns_the_contract_fields(api):
 
 
 def test_bad_facts_name_the_field(api):
-    cases = [({k: v for k, v in QUIET.items() if k != "deaths"}, "deaths"),
-             ({**QUIET, "deaths": -1}, "deaths"),
-             ({**QUIET, "deaths": "2"}, "deaths"),
-             ({**QUIET, "cross_boundary": "planet"}, "cross_boundary"),
-             ({**QUIET, "heavy_metal": 1}, "heavy_metal")]
+    cases = [
+        ({k: v for k, v in QUIET.items() if k != "deaths"}, "deaths"),
+        ({**QUIET, "deaths": -1}, "deaths"),
+        ({**QUIET, "deaths": "2"}, "deaths"),
+        ({**QUIET, "cross_boundary": "planet"}, "cross_boundary"),
+        ({**QUIET, "heavy_metal": 1}, "heavy_metal"),
+    ]
     for facts, field in cases:
         res = api.post("/api/v1/escalation/evaluate", as_="duty", json=facts)
         assert res.status_code == 422, facts
@@ -48,10 +60,10 @@ def test_bad_facts_name_the_field(api):
 def test_rulesets_are_versioned_data_and_overlays_tighten(api):
     baseline = (RULESETS / "cn-national-2015.yaml").read_text(encoding="utf-8")
     overlay = (RULESETS / "overlay-city-60-30.yaml").read_text(encoding="utf-8")
-    assert _deploy(api, overlay).status_code == 400          # its base is not deployed yet
+    assert _deploy(api, overlay).status_code == 400  # its base is not deployed yet
     created = _deploy(api, baseline)
     assert created.status_code == 201 and created.get_json()["version"] == 1
-    assert _deploy(api, baseline).status_code == 200          # identical: no-op
+    assert _deploy(api, baseline).status_code == 200  # identical: no-op
     assert _deploy(api, baseline, as_="auditor").status_code == 403
     assert _deploy(api, overlay).status_code == 201
     listed = {(r["name"], r["version"], r["kind"]) for r in api.get("/api/v1/rulesets", as_="auditor").get_json()}
@@ -79,15 +91,22 @@ def test_an_overlay_that_loosens_or_a_broken_ruleset_is_refused_naming_the_rule(
     _deploy(api, (RULESETS / "cn-national-2015.yaml").read_text(encoding="utf-8"))
     loose = yaml.safe_load((RULESETS / "overlay-city-60-30.yaml").read_text(encoding="utf-8"))
     loose["name"] = "lax"
-    loose["rules"] = [{"id": "lax-300", "cites": "none", "when": "always",
-                       "then": {"initial_report_deadline_minutes": 300}}]
+    loose["rules"] = [
+        {"id": "lax-300", "cites": "none", "when": "always", "then": {"initial_report_deadline_minutes": 300}}
+    ]
     res = _deploy(api, yaml.safe_dump(loose, allow_unicode=True))
     assert res.status_code == 400
     assert any(p.get("rule") == "lax-300" for p in res.get_json()["error"]["details"])
-    broken = {"name": "broken", "version": 1, "kind": "baseline", "description": "x",
-              "floor": {"level": "IV", "cites": "x"},
-              "rules": [{"id": "r1", "cites": "x", "when": {"fact": "no_such_fact", "op": "==", "value": 1},
-                         "then": {"level": "I"}}]}
+    broken = {
+        "name": "broken",
+        "version": 1,
+        "kind": "baseline",
+        "description": "x",
+        "floor": {"level": "IV", "cites": "x"},
+        "rules": [
+            {"id": "r1", "cites": "x", "when": {"fact": "no_such_fact", "op": "==", "value": 1}, "then": {"level": "I"}}
+        ],
+    }
     res = _deploy(api, yaml.safe_dump(broken))
     assert res.status_code == 400
     assert any(p.get("rule") == "r1" for p in res.get_json()["error"]["details"])

@@ -23,8 +23,10 @@ from sqlalchemy import select
 from engine.models import Base
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
-HEAD = (f'<bpmn:definitions xmlns:bpmn="{BPMN}" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
-        'id="D" targetNamespace="http://emflow.example/t">')
+HEAD = (
+    f'<bpmn:definitions xmlns:bpmn="{BPMN}" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
+    'id="D" targetNamespace="http://emflow.example/t">'
+)
 SECRET = "EMFLOW-SECRET-7f3a9c"
 
 
@@ -48,8 +50,9 @@ def _stored(api: Any) -> str:
     """Every row of every table as text: what a leak into the database would look like."""
     db = api.app.extensions["emflow"].db
     with db.engine.connect() as conn:
-        return "\n".join(repr(tuple(row)) for table in Base.metadata.sorted_tables
-                         for row in conn.execute(select(table)))
+        return "\n".join(
+            repr(tuple(row)) for table in Base.metadata.sorted_tables for row in conn.execute(select(table))
+        )
 
 
 def _definitions(api: Any) -> list[dict[str, Any]]:
@@ -101,8 +104,11 @@ def _all_doors(api: Any, xml: bytes) -> list[Any]:
         api.post("/api/v1/definitions", data=xml, content_type="application/xml"),
         api.post("/api/v1/definitions", data={"file": (io.BytesIO(xml), "d.bpmn")}, content_type="multipart/form-data"),
         api.post("/api/v1/definitions/validate", data=xml, content_type="application/xml"),
-        api.post("/api/v1/definitions/validate", data={"file": (io.BytesIO(xml), "d.bpmn")},
-                 content_type="multipart/form-data"),
+        api.post(
+            "/api/v1/definitions/validate",
+            data={"file": (io.BytesIO(xml), "d.bpmn")},
+            content_type="multipart/form-data",
+        ),
     ]
 
 
@@ -111,15 +117,15 @@ def _xxe_documents(secret: Path, port: int) -> dict[str, str]:
     url = secret.as_uri()
     return {
         "file entity": f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE bpmn:definitions [\n'
-                       f'  <!ENTITY secret SYSTEM "{url}">\n]>\n' + _diagram("&secret;"),
+        f'  <!ENTITY secret SYSTEM "{url}">\n]>\n' + _diagram("&secret;"),
         "etc passwd": '<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY p SYSTEM "file:///etc/passwd">]>\n'
-                      + _diagram("&p;"),
+        + _diagram("&p;"),
         "after a comment": f'<?xml version="1.0"?>\n<!-- harmless -->\n<!DOCTYPE d [<!ENTITY s SYSTEM "{url}">]>'
-                           + _diagram("&s;"),
+        + _diagram("&s;"),
         "parameter entity over the network": f'<?xml version="1.0"?>\n<!DOCTYPE d [\n  <!ENTITY % ext SYSTEM '
-                                             f'"http://127.0.0.1:{port}/evil.dtd">\n  %ext;\n]>\n' + _diagram(),
+        f'"http://127.0.0.1:{port}/evil.dtd">\n  %ext;\n]>\n' + _diagram(),
         "external DTD": f'<?xml version="1.0"?>\n<!DOCTYPE bpmn:definitions SYSTEM "http://127.0.0.1:{port}/x.dtd">\n'
-                        + _diagram(),
+        + _diagram(),
         "undeclared entity": _diagram("&secret;"),
     }
 
@@ -137,8 +143,9 @@ def test_xxe_is_refused_at_every_door_and_reads_nothing(api, secret_file, listen
         assert res.status_code == 200
         assert res.get_json()["valid"] is False
         assert [p["code"] for p in res.get_json()["problems"]] == ["xml_forbidden"]
-    text = "".join(r.get_data(as_text=True) for r in (deployed_raw, deployed_multipart, validated_raw,
-                                                       validated_multipart))
+    text = "".join(
+        r.get_data(as_text=True) for r in (deployed_raw, deployed_multipart, validated_raw, validated_multipart)
+    )
     assert SECRET not in text and "root:x:0" not in text
     assert SECRET not in _stored(api) and "root:x:0" not in _stored(api)
     assert _definitions(api) == []
@@ -152,8 +159,12 @@ def test_xinclude_is_stored_as_an_element_not_followed(api, secret_file):
     assert res.status_code == 201, res.get_json()
     stored_xml = api.get("/api/v1/definitions/hostile/xml")
     assert include.encode() in stored_xml.data  # kept as written, not replaced by the file
-    answers = [res, stored_xml, api.get("/api/v1/definitions/hostile"),
-               api.post("/api/v1/definitions/validate", data=_diagram(include), content_type="application/xml")]
+    answers = [
+        res,
+        stored_xml,
+        api.get("/api/v1/definitions/hostile"),
+        api.post("/api/v1/definitions/validate", data=_diagram(include), content_type="application/xml"),
+    ]
     assert all(SECRET not in r.get_data(as_text=True) for r in answers)
     assert SECRET not in _stored(api)
 
@@ -167,10 +178,12 @@ def _billion_laughs() -> str:
 
 BOMBS = {
     "billion laughs": _billion_laughs,
-    "quadratic blowup": lambda: ('<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY a "' + "A" * 50_000 + '">]>\n'
-                                 + _diagram("&a;" * 50_000)),
-    "deep nesting": lambda: _diagram(extra="<bpmn:extensionElements>" + "<x>" * 100_000 + "</x>" * 100_000
-                                     + "</bpmn:extensionElements>"),
+    "quadratic blowup": lambda: (
+        '<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY a "' + "A" * 50_000 + '">]>\n' + _diagram("&a;" * 50_000)
+    ),
+    "deep nesting": lambda: _diagram(
+        extra="<bpmn:extensionElements>" + "<x>" * 100_000 + "</x>" * 100_000 + "</bpmn:extensionElements>"
+    ),
     "over the document limit": lambda: _diagram("x" * (6 * 1024 * 1024)),
 }
 
@@ -243,8 +256,12 @@ def test_a_50_mb_chunked_body_is_413_after_at_most_the_limit(api, path, content_
     """Without a Content-Length the body is read up to the limit (10 MB), never further, and then refused —
     not silently cut at 10 MB and processed."""
     body = _CountingStream(FIFTY_MB)
-    res = api.post(path, input_stream=body, content_type=content_type,
-                   environ_overrides={"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True})
+    res = api.post(
+        path,
+        input_stream=body,
+        content_type=content_type,
+        environ_overrides={"HTTP_TRANSFER_ENCODING": "chunked", "wsgi.input_terminated": True},
+    )
     _assert_error(res, 413)
     assert body.bytes_read <= api.app.config["MAX_CONTENT_LENGTH"] + 64 * 1024
     assert _definitions(api) == [] and api.get("/api/v1/instances").get_json() == []
@@ -255,36 +272,45 @@ def _hostile_diagram(place: str, code: str) -> tuple[str, str]:
     """A diagram with ``code`` in one place; returns it and the id of the element that must be named."""
     if place == "script":
         element = "Script_Hostile"
-        node = (f'<bpmn:scriptTask id="{element}" scriptFormat="python"><bpmn:incoming>F1</bpmn:incoming>'
-                f"<bpmn:outgoing>F2</bpmn:outgoing><bpmn:script>{escape(code)}</bpmn:script></bpmn:scriptTask>")
+        node = (
+            f'<bpmn:scriptTask id="{element}" scriptFormat="python"><bpmn:incoming>F1</bpmn:incoming>'
+            f"<bpmn:outgoing>F2</bpmn:outgoing><bpmn:script>{escape(code)}</bpmn:script></bpmn:scriptTask>"
+        )
     elif place == "timer":
         element = "Timer_Hostile"
-        node = (f'<bpmn:intermediateCatchEvent id="{element}"><bpmn:incoming>F1</bpmn:incoming>'
-                "<bpmn:outgoing>F2</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDuration>"
-                f"{escape(code)} or \"PT1H\"</bpmn:timeDuration></bpmn:timerEventDefinition>"
-                "</bpmn:intermediateCatchEvent>")
+        node = (
+            f'<bpmn:intermediateCatchEvent id="{element}"><bpmn:incoming>F1</bpmn:incoming>'
+            "<bpmn:outgoing>F2</bpmn:outgoing><bpmn:timerEventDefinition><bpmn:timeDuration>"
+            f'{escape(code)} or "PT1H"</bpmn:timeDuration></bpmn:timerEventDefinition>'
+            "</bpmn:intermediateCatchEvent>"
+        )
     elif place == "form default":
         element = "Task_Hostile"
-        node = (f'<bpmn:userTask id="{element}"><bpmn:extensionElements><camunda:formData>'
-                f'<camunda:formField id="note" label="note" type="string" defaultValue={quoteattr(code)} />'
-                "</camunda:formData></bpmn:extensionElements><bpmn:incoming>F1</bpmn:incoming>"
-                "<bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>")
+        node = (
+            f'<bpmn:userTask id="{element}"><bpmn:extensionElements><camunda:formData>'
+            f'<camunda:formField id="note" label="note" type="string" defaultValue={quoteattr(code)} />'
+            "</camunda:formData></bpmn:extensionElements><bpmn:incoming>F1</bpmn:incoming>"
+            "<bpmn:outgoing>F2</bpmn:outgoing></bpmn:userTask>"
+        )
     else:  # condition, on the non-default flow of an exclusive gateway
         element = "Flow_Hostile"
-        node = ('<bpmn:exclusiveGateway id="Gateway" default="Flow_Default"><bpmn:incoming>F1</bpmn:incoming>'
-                '<bpmn:outgoing>Flow_Hostile</bpmn:outgoing><bpmn:outgoing>Flow_Default</bpmn:outgoing>'
-                '</bpmn:exclusiveGateway>'
-                '<bpmn:sequenceFlow id="Flow_Hostile" sourceRef="Gateway" targetRef="EndEvent_1">'
-                f"<bpmn:conditionExpression>{escape(code)}</bpmn:conditionExpression></bpmn:sequenceFlow>"
-                '<bpmn:sequenceFlow id="Flow_Default" sourceRef="Gateway" targetRef="EndEvent_1" />')
+        node = (
+            '<bpmn:exclusiveGateway id="Gateway" default="Flow_Default"><bpmn:incoming>F1</bpmn:incoming>'
+            "<bpmn:outgoing>Flow_Hostile</bpmn:outgoing><bpmn:outgoing>Flow_Default</bpmn:outgoing>"
+            "</bpmn:exclusiveGateway>"
+            '<bpmn:sequenceFlow id="Flow_Hostile" sourceRef="Gateway" targetRef="EndEvent_1">'
+            f"<bpmn:conditionExpression>{escape(code)}</bpmn:conditionExpression></bpmn:sequenceFlow>"
+            '<bpmn:sequenceFlow id="Flow_Default" sourceRef="Gateway" targetRef="EndEvent_1" />'
+        )
     target = "Gateway" if place == "condition" else element
     xml = f"""<?xml version="1.0" encoding="UTF-8"?>
 {HEAD}
   <bpmn:process id="hostile" isExecutable="true">
     <bpmn:startEvent id="StartEvent_1"><bpmn:outgoing>F1</bpmn:outgoing></bpmn:startEvent>
     {node}
-    <bpmn:endEvent id="EndEvent_1"><bpmn:incoming>{"Flow_Hostile</bpmn:incoming><bpmn:incoming>Flow_Default"
-                                              if place == "condition" else "F2"}</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="EndEvent_1"><bpmn:incoming>{
+        "Flow_Hostile</bpmn:incoming><bpmn:incoming>Flow_Default" if place == "condition" else "F2"
+    }</bpmn:incoming></bpmn:endEvent>
     <bpmn:sequenceFlow id="F1" sourceRef="StartEvent_1" targetRef="{target}" />
     {"" if place == "condition" else f'<bpmn:sequenceFlow id="F2" sourceRef="{element}" targetRef="EndEvent_1" />'}
   </bpmn:process>
@@ -297,8 +323,10 @@ def _payloads(marker: Path) -> dict[str, str]:
     m = str(marker)
     return {
         "import os": f"__import__('os').system('touch {m}')",
-        "subclasses": ("[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]"
-                       f".__init__.__globals__['system']('touch {m}')"),
+        "subclasses": (
+            "[c for c in ().__class__.__base__.__subclasses__() if c.__name__ == '_wrap_close'][0]"
+            f".__init__.__globals__['system']('touch {m}')"
+        ),
         "open": f"open('{m}', 'w').write('x')",
         "getattr builtins": f"getattr(__import__('builtins'), 'open')('{m}', 'w')",
         "underscore attribute": f"__import__('tempfile')._os.system('touch {m}')",
@@ -328,8 +356,13 @@ def test_diagram_code_escapes_are_refused_at_deploy_naming_the_element(api, tmp_
         assert error["code"] == "invalid_definition", payload
         named = [p for p in error["details"] if p["element_id"] == element]
         assert named and element in error["message"], (payload, error)
-        assert {p["code"] for p in named} & {"forbidden_expression", "script_syntax", "condition_syntax",
-                                             "timer_expression", "form_field"}, (payload, named)
+        assert {p["code"] for p in named} & {
+            "forbidden_expression",
+            "script_syntax",
+            "condition_syntax",
+            "timer_expression",
+            "form_field",
+        }, (payload, named)
         assert isinstance(named[0]["line"], int), payload
         checked = api.post("/api/v1/definitions/validate", data=xml, content_type="application/xml").get_json()
         assert checked["valid"] is False and element in {p["element_id"] for p in checked["problems"]}, payload
@@ -389,8 +422,12 @@ def test_wrong_content_types_are_400(api, ids):
 
 
 def test_multipart_to_a_json_endpoint_is_400(api, ids):
-    res = api.post("/api/v1/instances", as_="duty", data={"definition_key": "triage", "business_key": "X"},
-                   content_type="multipart/form-data")
+    res = api.post(
+        "/api/v1/instances",
+        as_="duty",
+        data={"definition_key": "triage", "business_key": "X"},
+        content_type="multipart/form-data",
+    )
     _assert_error(res, 400)
     _assert_nothing_changed(api, ids)
 
@@ -510,8 +547,9 @@ def test_bodies_without_a_fixed_schema_get_the_same_checks(api):
     evaluate = "/api/v1/escalation/evaluate"
     nan = api.post(evaluate, as_="duty", data='{"deaths": NaN}', content_type="application/json")
     assert "deaths" in _assert_error(nan, 422)["details"]
-    _assert_error(api.post(evaluate, as_="duty", data="[" * 100_000 + "]" * 100_000,
-                           content_type="application/json"), 400)
+    _assert_error(
+        api.post(evaluate, as_="duty", data="[" * 100_000 + "]" * 100_000, content_type="application/json"), 400
+    )
     _assert_error(api.post(evaluate, as_="duty", data='{"deaths": 0}', content_type="text/plain"), 400)
     huge = api.post(evaluate + "?version=99999999999999999999", as_="duty", json={"deaths": 0})
     assert "version" in _assert_error(huge, 422)["details"]

@@ -43,8 +43,11 @@ class AuditEnv:
         return res.get_json()
 
     def seq_of(self, instance_id: int, kind: str, element_id: str | None = None, nth: int = 0) -> int:
-        found = [e["seq"] for e in self.history(instance_id)
-                 if e["kind"] == kind and (element_id is None or e["element_id"] == element_id)]
+        found = [
+            e["seq"]
+            for e in self.history(instance_id)
+            if e["kind"] == kind and (element_id is None or e["element_id"] == element_id)
+        ]
         return found[nth]
 
     def execute(self, statement: Any) -> Any:
@@ -91,8 +94,11 @@ class Recorder:
 
 
 def _view(state: dict[str, Any]) -> dict[str, Any]:
-    return {"status": state["status"], "data": state["data"],
-            "ready_tasks": [{k: t[k] for k in TASK_FIELDS} for t in state["ready_tasks"]]}
+    return {
+        "status": state["status"],
+        "data": state["data"],
+        "ready_tasks": [{k: t[k] for k in TASK_FIELDS} for t in state["ready_tasks"]],
+    }
 
 
 def _replay(env, instance_id, to=None, as_="auditor"):

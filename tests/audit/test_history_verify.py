@@ -26,14 +26,20 @@ def triage(env):
     inst = api.start("triage", "INC-2026-007", {"source": "hotline"}).get_json()
     record = inst["ready_tasks"][0]["id"]
     env.clock.advance(minutes=7)
-    api.post(f"/api/v1/tasks/{record}/complete", as_="duty",
-             json={"data": {"severity": 4, "channel": "phone", "note": "厂区排污口异常"}})
+    api.post(
+        f"/api/v1/tasks/{record}/complete",
+        as_="duty",
+        json={"data": {"severity": 4, "channel": "phone", "note": "厂区排污口异常"}},
+    )
     escalate = api.get(f"/api/v1/instances/{inst['id']}").get_json()["ready_tasks"][0]["id"]
     env.clock.advance(minutes=20)
     api.post(f"/api/v1/tasks/{escalate}/complete", as_="leader", json={"data": {"signed_by": "张局长"}})
     env.clock.advance(minutes=30)
-    api.post(f"/api/v1/instances/{inst['id']}/messages", as_="duty",
-             json={"name": "situation_update", "payload": {"trend": "稳定"}})
+    api.post(
+        f"/api/v1/instances/{inst['id']}/messages",
+        as_="duty",
+        json={"name": "situation_update", "payload": {"trend": "稳定"}},
+    )
     other = api.start("triage", "INC-2026-008").get_json()
     return inst["id"], other["id"]
 
@@ -42,8 +48,14 @@ def test_an_untouched_history_verifies(env, triage):
     instance_id, other = triage
     report = _verify(env, instance_id)
     events = env.history(instance_id)
-    assert report == {"instance_id": instance_id, "intact": True, "events": len(events),
-                      "head_seq": events[-1]["seq"], "head": events[-1]["hash"], "problem": None}
+    assert report == {
+        "instance_id": instance_id,
+        "intact": True,
+        "events": len(events),
+        "head_seq": events[-1]["seq"],
+        "head": events[-1]["hash"],
+        "problem": None,
+    }
     assert _verify(env, other)["intact"] is True
 
 
@@ -59,8 +71,10 @@ def test_an_edited_payload_is_named(env, triage):
     assert _verify(env, other)["intact"] is True  # chains are per instance
 
 
-@pytest.mark.parametrize("column, value", [("actor", "leader"), ("at", None), ("kind", "task_claimed"),
-                                           ("element_id", "Task_Close"), ("hash", "0" * 64)])
+@pytest.mark.parametrize(
+    "column, value",
+    [("actor", "leader"), ("at", None), ("kind", "task_claimed"), ("element_id", "Task_Close"), ("hash", "0" * 64)],
+)
 def test_any_edited_column_is_named(env, triage, column, value):
     instance_id, _ = triage
     seq = env.seq_of(instance_id, "message_received")

@@ -43,18 +43,34 @@ def incident(env):
     clock.advance(minutes=40)
     rec(api.post(f"/api/v1/instances/{parent}/resume"))
     clock.advance(minutes=10)
-    rec(api.post(f"/api/v1/tasks/{_ready(env, parent, 'Task_FollowUp')}/complete", as_="duty",
-                 json={"data": {"evacuated": 60000}}))
+    rec(
+        api.post(
+            f"/api/v1/tasks/{_ready(env, parent, 'Task_FollowUp')}/complete",
+            as_="duty",
+            json={"data": {"evacuated": 60000}},
+        )
+    )
     clock.advance(hours=2)
-    rec(api.post(f"/api/v1/tasks/{_ready(env, child['id'], 'Task_Investigate')}/complete", as_="office",
-                 json={"data": {"cause_established": True, "responsible_dealt_with": False}}))
+    rec(
+        api.post(
+            f"/api/v1/tasks/{_ready(env, child['id'], 'Task_Investigate')}/complete",
+            as_="office",
+            json={"data": {"cause_established": True, "responsible_dealt_with": False}},
+        )
+    )
     clock.advance(minutes=30)
-    rec(api.post(f"/api/v1/instances/{parent}/messages", as_="duty",
-                 json={"name": "closure", "payload": {"summary": "险情解除", "deaths": 0}}))
+    rec(
+        api.post(
+            f"/api/v1/instances/{parent}/messages",
+            as_="duty",
+            json={"name": "closure", "payload": {"summary": "险情解除", "deaths": 0}},
+        )
+    )
 
     clock.set(T0)
-    late = rec(api.start("deadline", INCIDENT, {"discovered_at": "2026-03-02T09:00:00+08:00",
-                                               "deadline_minutes": 120}))["id"]
+    late = rec(
+        api.start("deadline", INCIDENT, {"discovered_at": "2026-03-02T09:00:00+08:00", "deadline_minutes": 120})
+    )["id"]
     clock.set(T0 + timedelta(hours=2, seconds=45))  # the worker noticed 45 s late
     assert env.services.timers.run_due() == 1
     rec()
@@ -65,8 +81,13 @@ def incident(env):
 
     triage = rec(api.start("triage", INCIDENT, {"source": "12369"}))["id"]
     clock.advance(minutes=2)
-    rec(api.post(f"/api/v1/tasks/{_ready(env, triage, 'Task_Record')}/complete", as_="duty",
-                 json={"data": {"severity": 4, "channel": "written"}}))
+    rec(
+        api.post(
+            f"/api/v1/tasks/{_ready(env, triage, 'Task_Record')}/complete",
+            as_="duty",
+            json={"data": {"severity": 4, "channel": "written"}},
+        )
+    )
     clock.advance(minutes=2)
     rec(api.post(f"/api/v1/instances/{triage}/cancel", json={"reason": "重复报告"}))
     return {"parent": parent, "child": child["id"], "late": late, "triage": triage, "recorder": rec}
@@ -90,9 +111,21 @@ def test_replay_to_every_event_matches_the_state_captured_live(env, incident):
             assert state["escalation"] == state["data"].get("escalation")
         kinds |= {e["kind"] for e in env.history(instance_id)}
     # the history exercised every kind of command and consequence replay knows
-    assert kinds >= {"instance_started", "task_claimed", "task_completed", "instance_suspended", "instance_resumed",
-                     "message_received", "timer_due", "instance_cancelled", "task_state", "timer_fired",
-                     "escalation_evaluated", "escalation_reevaluated", "linked_instance_started"}
+    assert kinds >= {
+        "instance_started",
+        "task_claimed",
+        "task_completed",
+        "instance_suspended",
+        "instance_resumed",
+        "message_received",
+        "timer_due",
+        "instance_cancelled",
+        "task_state",
+        "timer_fired",
+        "escalation_evaluated",
+        "escalation_reevaluated",
+        "linked_instance_started",
+    }
 
 
 def test_replay_shows_the_incident_at_key_moments(env, incident):
@@ -100,9 +133,15 @@ def test_replay_shows_the_incident_at_key_moments(env, incident):
     graded = env.seq_of(parent, "escalation_evaluated")
     state = _replay(env, parent, graded).get_json()["state"]
     assert state["escalation"]["level"] == "IV" and state["escalation"]["treat_as_major_for_reporting"] is True
-    assert state["linked_instances"] == [{"instance_id": child, "definition_key": "investigation_accountability",
-                                          "link_kind": "investigation", "element_id": "Svc_Investigate",
-                                          "seq": env.seq_of(parent, "linked_instance_started")}]
+    assert state["linked_instances"] == [
+        {
+            "instance_id": child,
+            "definition_key": "investigation_accountability",
+            "link_kind": "investigation",
+            "element_id": "Svc_Investigate",
+            "seq": env.seq_of(parent, "linked_instance_started"),
+        }
+    ]
     regraded = env.seq_of(parent, "escalation_reevaluated")
     state = _replay(env, parent, regraded).get_json()["state"]
     assert state["data"]["level_change"] == "raised" and state["escalation"]["level"] != "IV"
@@ -124,8 +163,10 @@ def test_replay_shows_the_incident_at_key_moments(env, incident):
 def test_replay_creates_nothing(env, incident):
     def counts():
         with env.services.db.connect() as conn:
-            return [conn.execute(select(func.count()).select_from(t)).scalar_one()
-                    for t in (I, H, I.metadata.tables["task"], I.metadata.tables["timer"])]
+            return [
+                conn.execute(select(func.count()).select_from(t)).scalar_one()
+                for t in (I, H, I.metadata.tables["task"], I.metadata.tables["timer"])
+            ]
 
     before = counts()
     for instance_id in incident["recorder"].captures:
@@ -138,8 +179,9 @@ def test_replay_uses_the_recorded_definition_version(env, triage_xml):
     env.deploy("triage.bpmn")
     api = env.api
     old = api.start("triage", "INC-OLD").get_json()
-    v2 = (triage_xml.replace(b"severity &gt;= 3", b"severity &gt;= 5")
-          .replace('name="领导签发升级"'.encode(), 'name="领导签发"'.encode()))
+    v2 = triage_xml.replace(b"severity &gt;= 3", b"severity &gt;= 5").replace(
+        'name="领导签发升级"'.encode(), 'name="领导签发"'.encode()
+    )
     assert api.deploy(v2).get_json()["version"] == 2
     env.clock.advance(minutes=10)
     data = {"data": {"severity": 4, "channel": "phone"}}
@@ -165,8 +207,9 @@ def test_an_altered_command_is_reported_at_the_first_diverging_event(env, incide
     row = env.event(triage, seq)
     env.set_event(triage, seq, payload={"data": {**row.payload["data"], "severity": 1}})
     history = env.history(triage)
-    first_diff = next(e["seq"] for e in history if e["seq"] > seq and e["kind"] == "task_state"
-                      and e["element_id"] == "Task_Record")  # its data_delta now differs
+    first_diff = next(
+        e["seq"] for e in history if e["seq"] > seq and e["kind"] == "task_state" and e["element_id"] == "Task_Record"
+    )  # its data_delta now differs
     body = _replay(env, triage).get_json()
     assert body["consistent"] is False
     divergence = body["divergence"]
@@ -185,7 +228,8 @@ def test_an_altered_command_is_reported_at_the_first_diverging_event(env, incide
     assert everything.exit_code == 1, everything.output
     assert everything.stdout.strip().splitlines()[-1] == (
         f"replayed {len(incident['recorder'].captures)} instance(s): {len(incident['recorder'].captures) - 1} "
-        "reproduce their stored state, 1 diverge")
+        "reproduce their stored state, 1 diverge"
+    )
     assert "replaying" in everything.stderr
     assert runner.invoke(main, ["audit", "replay"]).exit_code == 2  # an id or --all
 
@@ -209,8 +253,9 @@ def test_a_tampered_status_and_task_row_are_reported(env, incident):
     env.execute(update(I).where(I.c.id == late).values(status="running"))
     assert _replay(env, late).get_json()["divergence"]["kind"] == "status"
     task = I.metadata.tables["task"]
-    env.execute(update(task).where(task.c.instance_id == triage, task.c.element_id == "Task_Escalate")
-                .values(state="READY"))
+    env.execute(
+        update(task).where(task.c.instance_id == triage, task.c.element_id == "Task_Escalate").values(state="READY")
+    )
     assert _replay(env, triage).get_json()["divergence"]["kind"] == "task_rows"
 
 
@@ -224,7 +269,7 @@ def test_a_tampered_rule_decision_is_reported(env, incident):
         assert divergence["seq"] > seq
     else:  # re-evaluated: the rules decide IV again
         assert (divergence["seq"], divergence["kind"]) == (seq, "decision")
-        assert "decision.level" in divergence["message"] and "recorded \"I\"" in divergence["message"]
+        assert "decision.level" in divergence["message"] and 'recorded "I"' in divergence["message"]
 
 
 def test_a_linked_instance_that_was_not_started_as_announced_is_reported(env, incident):
@@ -278,8 +323,7 @@ def decisions_hook(monkeypatch):
     return asked
 
 
-def test_with_the_hook_replay_uses_the_recorded_decisions_not_todays_rules(env, incident, decisions_hook,
-                                                                             monkeypatch):
+def test_with_the_hook_replay_uses_the_recorded_decisions_not_todays_rules(env, incident, decisions_hook, monkeypatch):
     parent = incident["parent"]
     assert _replay(env, parent).get_json()["consistent"] is True
     assert decisions_hook == []  # replay asked the rules nothing

@@ -12,8 +12,15 @@ from engine.service_tasks import FACT_DEFAULTS
 from tests.audit.conftest import ROOT_PROCESSES, Recorder, _replay, _view
 
 INCIDENT = "INC-2026-0315"
-LANES = ("duty_officer", "leader", "emergency_office", "enforcement", "monitoring_station", "press_office",
-         "investigation_team")
+LANES = (
+    "duty_officer",
+    "leader",
+    "emergency_office",
+    "enforcement",
+    "monitoring_station",
+    "press_office",
+    "investigation_team",
+)
 # answers that move the incident forward; a list is used one value per visit (the first visit fails a check)
 ANSWERS: dict[str, Any] = {
     "information_updates_pending": False,
@@ -99,13 +106,20 @@ def test_five_firsts_and_its_investigation_replay_to_every_step(env):
         commands += 1
 
     instances = {i["definition_key"]: i for i in api.get(f"/api/v1/instances?business_key={INCIDENT}").get_json()}
-    assert {k: i["status"] for k, i in instances.items()} == {"five_firsts": "completed",
-                                                             "investigation_accountability": "completed"}
+    assert {k: i["status"] for k, i in instances.items()} == {
+        "five_firsts": "completed",
+        "investigation_accountability": "completed",
+    }
     investigation = instances["investigation_accountability"]["id"]
     assert instances["investigation_accountability"]["parent_id"] == first
     kinds = {e["kind"] for i in (first, investigation) for e in env.history(i)}
-    assert {"timer_due", "timer_fired", "escalation_evaluated", "escalation_reevaluated",
-            "linked_instance_started"} <= kinds
+    assert {
+        "timer_due",
+        "timer_fired",
+        "escalation_evaluated",
+        "escalation_reevaluated",
+        "linked_instance_started",
+    } <= kinds
     assert responder.visits["responsible_dealt_with"] == 2  # 三个不放过 sent it back once
 
     for instance_id in (first, investigation):

@@ -27,8 +27,14 @@ from engine.services import BUNDLED_PROCESSES, deploy_paths
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output"
 DIST = ROOT / "api" / "web" / "dist"
-CHROMIUM_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"]
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 USERS = {
     "admin": ("administrator", ()),
     "auditor": ("auditor", ()),
@@ -41,10 +47,21 @@ FIRST_INFORMATION = {
     "description": "企业苯乙烯储罐区发生泄漏，部分物料经雨水管网流入厂外沟渠",
 }
 FACTS: dict[str, Any] = {
-    "deaths": 0, "injured_or_poisoned": 0, "evacuated": 0, "direct_loss_yuan": 0, "water_source_interruption": "none",
-    "radioactive_source_class": "none", "radiation_wide_severe_contamination": False, "ecological_damage": "none",
-    "cross_boundary": "none", "heavy_metal": False, "affects_drinking_water_source": False, "sensitive_receptors": "",
-    "mass_incident": False, "sensitive_period": False, "reporting_authority": "county",
+    "deaths": 0,
+    "injured_or_poisoned": 0,
+    "evacuated": 0,
+    "direct_loss_yuan": 0,
+    "water_source_interruption": "none",
+    "radioactive_source_class": "none",
+    "radiation_wide_severe_contamination": False,
+    "ecological_damage": "none",
+    "cross_boundary": "none",
+    "heavy_metal": False,
+    "affects_drinking_water_source": False,
+    "sensitive_receptors": "",
+    "mass_incident": False,
+    "sensitive_period": False,
+    "reporting_authority": "county",
 }
 """The §9 facts of a level IV incident without an Art.4 trigger: its initial report is due 240 minutes after
 discovery."""
@@ -118,14 +135,23 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, server: Server) -> Iterator[Any]:
     """A fresh page (its own sessionStorage and localStorage) in Chinese, in China Standard Time."""
-    context = browser.new_context(base_url=server.url, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                  viewport={"width": 1440, "height": 960}, accept_downloads=True)
+    context = browser.new_context(
+        base_url=server.url,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
+        viewport={"width": 1440, "height": 960},
+        accept_downloads=True,
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.errors = []  # uncaught exceptions and console errors other than the HTTP errors a test provokes
     page.on("pageerror", lambda exc: page.errors.append(str(exc)))
-    page.on("console", lambda msg: page.errors.append(msg.text) if msg.type == "error"
-            and "Failed to load resource" not in msg.text else None)
+    page.on(
+        "console",
+        lambda msg: (
+            page.errors.append(msg.text) if msg.type == "error" and "Failed to load resource" not in msg.text else None
+        ),
+    )
     yield page
     context.close()
 
@@ -154,8 +180,12 @@ def recorded_incident(server: Server) -> Any:
 
     def record(business_key: str, report_due_in: timedelta) -> dict[str, Any]:
         discovered = datetime.now(UTC) - timedelta(minutes=INITIAL_REPORT_MINUTES) + report_due_in
-        started = server.api("POST", "/instances", as_="duty", json={
-            "definition_key": "five_firsts", "business_key": business_key, "data": FIRST_INFORMATION})
+        started = server.api(
+            "POST",
+            "/instances",
+            as_="duty",
+            json={"definition_key": "five_firsts", "business_key": business_key, "data": FIRST_INFORMATION},
+        )
         [task] = started["ready_tasks"]
         data = {**FIRST_INFORMATION, **FACTS, "discovered_at": discovered.isoformat()}
         return server.api("POST", f"/tasks/{task['id']}/complete", as_="duty", json={"data": data})

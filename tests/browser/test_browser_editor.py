@@ -110,8 +110,11 @@ def test_administrator_edits_validates_deploys_and_starts(page: Any, server: Any
     assert first["element_id"] == "Task_Record" and first["lane"] == "duty_officer"
     server.api("POST", f"/tasks/{first['id']}/complete", as_="duty", json={"data": {"summary": "已核实"}})
     [added] = server.api("GET", f"/tasks?instance_id={instance_id}", as_="duty")
-    assert (added["element_id"], added["name"], added["lane"]) == ("Task_ConfirmHandled", "确认处置结果",
-                                                                   "duty_officer")
+    assert (added["element_id"], added["name"], added["lane"]) == (
+        "Task_ConfirmHandled",
+        "确认处置结果",
+        "duty_officer",
+    )
     assert [(f["id"], f["label"], f["type"]) for f in added["form"]] == [("handled", "是否已妥善处置", "boolean")]
 
     # a second version with a renamed task, then the comparison marks exactly that element as changed
@@ -124,8 +127,9 @@ def test_administrator_edits_validates_deploys_and_starts(page: Any, server: Any
     page.wait_for_selector(f"#editor-status .notice.ok:has-text('已部署 {key} 第 2 版')")
     page.click("#compare")
     page.wait_for_selector("#compare-result tr.diff-changed")
-    rows = page.eval_on_selector_all("#compare-result tbody tr",
-                                     "rows => rows.map(r => [r.className, r.dataset.element])")
+    rows = page.eval_on_selector_all(
+        "#compare-result tbody tr", "rows => rows.map(r => [r.className, r.dataset.element])"
+    )
     assert rows == [["diff-changed", "Task_ConfirmHandled"]]
     for side in ("#compare-left", "#compare-right"):
         marked = page.get_attribute(f"{side} g.djs-element[data-element-id='Task_ConfirmHandled']", "class") or ""

@@ -10,10 +10,15 @@ from datetime import timedelta
 from typing import Any
 
 FACT_CHOICES = {
-    "water_source_interruption": "none", "radioactive_source_class": "none",
-    "radiation_wide_severe_contamination": "false", "ecological_damage": "none", "cross_boundary": "none",
+    "water_source_interruption": "none",
+    "radioactive_source_class": "none",
+    "radiation_wide_severe_contamination": "false",
+    "ecological_damage": "none",
+    "cross_boundary": "none",
     "heavy_metal": "false",
-    "affects_drinking_water_source": "false", "mass_incident": "false", "sensitive_period": "false",
+    "affects_drinking_water_source": "false",
+    "mass_incident": "false",
+    "sensitive_period": "false",
     "reporting_authority": "county",
 }
 NUMBERS = ("deaths", "injured_or_poisoned", "evacuated", "direct_loss_yuan")
@@ -23,8 +28,9 @@ def _row(instance_id: int, element_id: str) -> str:
     return f"#inbox tr[data-instance='{instance_id}'][data-element='{element_id}']"
 
 
-def test_responder_works_a_five_firsts_incident_from_the_inbox(page: Any, server: Any, login: Any,
-                                                               recorded_incident: Any) -> None:
+def test_responder_works_a_five_firsts_incident_from_the_inbox(
+    page: Any, server: Any, login: Any, recorded_incident: Any
+) -> None:
     late = recorded_incident("LJ-2026-LATE", report_due_in=timedelta(seconds=6))  # falls due while we work
     login("duty")
     page.wait_for_selector("#inbox")
@@ -33,8 +39,13 @@ def test_responder_works_a_five_firsts_incident_from_the_inbox(page: Any, server
     page.click("header nav a[href='#/start']")
     page.select_option("#start-key", "five_firsts")
     page.fill("#business-key", "LJ-2026-0414-01")
-    page.fill("#start-data", json.dumps({"source": "12369环保举报热线", "place": "临江县滨江化工园区",
-                                         "description": "苯乙烯储罐泄漏"}, ensure_ascii=False))
+    page.fill(
+        "#start-data",
+        json.dumps(
+            {"source": "12369环保举报热线", "place": "临江县滨江化工园区", "description": "苯乙烯储罐泄漏"},
+            ensure_ascii=False,
+        ),
+    )
     page.click("#start-submit")
     record_row = page.locator("#inbox tr.highlight[data-element='Task_RecordIncident']")
     record_row.wait_for()
@@ -67,14 +78,16 @@ def test_responder_works_a_five_firsts_incident_from_the_inbox(page: Any, server
 
     # most urgent first: the late incident's report (due in seconds) above this one's (due in four hours)
     ours, theirs = _row(instance_id, "Task_InitialReport"), _row(late["id"], "Task_InitialReport")
-    rows = page.eval_on_selector_all("#inbox tbody tr",
-                                     "rows => rows.map(r => [Number(r.dataset.instance), r.dataset.element])")
+    rows = page.eval_on_selector_all(
+        "#inbox tbody tr", "rows => rows.map(r => [Number(r.dataset.instance), r.dataset.element])"
+    )
     assert rows.index([late["id"], "Task_InitialReport"]) < rows.index([instance_id, "Task_InitialReport"])
     countdown = page.locator(f"{ours} .countdown")
     first = countdown.inner_text()
     assert re.fullmatch(r"剩余 0[34]:\d\d:\d\d", first), first
-    page.wait_for_function("([sel, text]) => document.querySelector(sel).textContent !== text",
-                           arg=[f"{ours} .countdown", first])  # it ticks
+    page.wait_for_function(
+        "([sel, text]) => document.querySelector(sel).textContent !== text", arg=[f"{ours} .countdown", first]
+    )  # it ticks
     page.wait_for_selector(f"{theirs} .countdown.overdue", timeout=15_000)  # and turns overdue on the open page
     assert page.inner_text(f"{theirs} .countdown").startswith("已超时")
 

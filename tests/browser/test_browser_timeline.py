@@ -18,8 +18,7 @@ def _marks_at(page: Any, seq: int) -> dict[str, str]:
     return page.evaluate(MARKED, "#timeline-canvas")
 
 
-def test_auditor_replays_an_instance_on_its_diagram(page: Any, server: Any, login: Any,
-                                                    recorded_incident: Any) -> None:
+def test_auditor_replays_an_instance_on_its_diagram(page: Any, server: Any, login: Any, recorded_incident: Any) -> None:
     instance = recorded_incident("LJ-2026-AUDIT", report_due_in=timedelta(seconds=1))
     history = server.api("GET", f"/instances/{instance['id']}/history", as_="auditor")
     last = history[-1]["seq"]

@@ -56,8 +56,11 @@ def test_the_shell_loads_only_its_own_bundle(client: Any, dist: Path) -> None:
     links = _Links()
     links.feed(html)
     assert links.urls == ["data:,", "/ui/assets/app-ABC.css", "/ui/assets/app-ABC.js"]
-    expected = {"/ui/assets/app-ABC.css": "text/css", "/ui/assets/app-ABC.js": "text/javascript",
-                "/ui/assets/assets/bpmn-XYZ.woff2": "font/woff2"}
+    expected = {
+        "/ui/assets/app-ABC.css": "text/css",
+        "/ui/assets/app-ABC.js": "text/javascript",
+        "/ui/assets/assets/bpmn-XYZ.woff2": "font/woff2",
+    }
     for url, mimetype in expected.items():
         asset = client.get(url)
         assert asset.status_code == 200 and asset.mimetype == mimetype, url
@@ -65,13 +68,20 @@ def test_the_shell_loads_only_its_own_bundle(client: Any, dist: Path) -> None:
 
 
 def test_only_built_files_are_served(client: Any, dist: Path) -> None:
-    for path in ("/ui/assets/manifest.json", "/ui/assets/../manifest.json", "/ui/assets/%2e%2e/pages.py",
-                 "/ui/assets/..%2f..%2fviews%2fpages.py", "/ui/assets/nope.js", "/ui/assets/.built"):
+    for path in (
+        "/ui/assets/manifest.json",
+        "/ui/assets/../manifest.json",
+        "/ui/assets/%2e%2e/pages.py",
+        "/ui/assets/..%2f..%2fviews%2fpages.py",
+        "/ui/assets/nope.js",
+        "/ui/assets/.built",
+    ):
         assert client.get(path).status_code == 404, path
 
 
-def test_without_a_build_the_page_says_how_to_make_one(client: Any, tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_build_the_page_says_how_to_make_one(
+    client: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(pages, "DIST", tmp_path / "missing")
     page = client.get("/ui/")
     assert page.status_code == 503 and "make setup" in page.get_data(as_text=True)
@@ -90,8 +100,10 @@ def test_the_real_build_is_complete() -> None:
     assert "url(http" not in css and "@import" not in css  # fonts and styles bundled, nothing fetched elsewhere
 
 
-@pytest.mark.parametrize("user, role, lanes", [("admin", "administrator", []), ("auditor", "auditor", []),
-                                               ("office", "responder", ["emergency_office"])])
+@pytest.mark.parametrize(
+    "user, role, lanes",
+    [("admin", "administrator", []), ("auditor", "auditor", []), ("office", "responder", ["emergency_office"])],
+)
 def test_me_names_the_caller(sqlite_url: str, user: str, role: str, lanes: list[str]) -> None:
     from api import create_app
     from tests.conftest import Api, make_users

@@ -19,8 +19,11 @@ DUTY = Actor("duty", "responder", ("duty_officer",))
 def _raw_loop(target: int) -> BpmnWorkflow:
     parser = EmflowParser()
     parser.add_bpmn_file(str(FIXTURES / "loop_n.bpmn"))
-    wf = BpmnWorkflow(parser.get_spec("loop_n"), parser.get_subprocess_specs("loop_n"),
-                      script_engine=EmflowScriptEngine(SandboxedEnvironment(FUNCTIONS), SERVICES))
+    wf = BpmnWorkflow(
+        parser.get_spec("loop_n"),
+        parser.get_subprocess_specs("loop_n"),
+        script_engine=EmflowScriptEngine(SandboxedEnvironment(FUNCTIONS), SERVICES),
+    )
     wf.get_tasks(state=TaskState.READY)[0].data.update({"target": target})
     wf.do_engine_steps()
     return wf
@@ -54,9 +57,9 @@ def test_pruning_keeps_the_tree_and_the_snapshot_flat():
         if n in (10, 100, 999):
             sizes.append((len(wf.tasks), len(dump_workflow(wf))))
     assert sizes[0][0] == sizes[1][0] == sizes[2][0] < 12, sizes
-    assert sizes[2][1] < 1.01 * sizes[0][1], sizes      # only the counters' digits grow
+    assert sizes[2][1] < 1.01 * sizes[0][1], sizes  # only the counters' digits grow
     [task] = wf.get_tasks(state=TaskState.READY, manual=True)
-    assert task.data["reports"] == 999           # data survives the re-rooting
+    assert task.data["reports"] == 999  # data survives the re-rooting
     _iterate(wf, prune=True)
     assert wf.is_completed()
 
@@ -69,8 +72,8 @@ def test_pruning_keeps_every_unfinished_task_and_the_parents_they_inherit_from()
     assert dropped > 0 and set(wf.tasks) <= before and len(wf.tasks) == len(before) - dropped
     assert unfinished <= set(wf.tasks)
     for tid in unfinished:
-        assert wf.tasks[tid].parent is not None                # each still has the parent it inherits data from
-    assert wf.task_tree.state & TaskState.FINISHED_MASK        # the root is finished
+        assert wf.tasks[tid].parent is not None  # each still has the parent it inherits data from
+    assert wf.task_tree.state & TaskState.FINISHED_MASK  # the root is finished
     [task] = wf.get_tasks(state=TaskState.READY, manual=True)
     assert task.data["target"] == 3 and task.data["reports"] == 0
 
@@ -88,7 +91,7 @@ def test_five_thousand_iterations_through_the_api(api):
         assert res.status_code == 200, (n, res.get_json())
         body = res.get_json()
         if n < 5000:
-            assert body["status"] == "running", n      # never "completed" while work remains
+            assert body["status"] == "running", n  # never "completed" while work remains
             [ready] = body["ready_tasks"]
             assert ready["element_id"] == "Task_FollowUp"
             task_id = ready["id"]

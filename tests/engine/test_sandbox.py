@@ -211,8 +211,24 @@ def test_host_functions_are_allow_listed_and_validated() -> None:
 
 
 def test_allow_list_holds_no_reflection_or_io() -> None:
-    forbidden = {"getattr", "setattr", "vars", "type", "object", "globals", "locals", "eval", "exec",
-                 "compile", "__import__", "open", "input", "print", "format", "breakpoint"}
+    forbidden = {
+        "getattr",
+        "setattr",
+        "vars",
+        "type",
+        "object",
+        "globals",
+        "locals",
+        "eval",
+        "exec",
+        "compile",
+        "__import__",
+        "open",
+        "input",
+        "print",
+        "format",
+        "breakpoint",
+    }
     assert not forbidden & set(ALLOWED_FUNCTIONS)
 
 
@@ -234,10 +250,12 @@ def _run(xml: bytes, process_id: str, engine: PythonScriptEngine) -> BpmnWorkflo
     return workflow
 
 
-@pytest.mark.parametrize(("fixture", "process_id"), [("script_injection.bpmn", "Evil"),
-                                                     ("subclass_escape.bpmn", "Escape")])
-def test_hostile_diagram_fails_at_run_time_and_never_reaches_the_os(tmp_path: Path, fixture: str,
-                                                                    process_id: str) -> None:
+@pytest.mark.parametrize(
+    ("fixture", "process_id"), [("script_injection.bpmn", "Evil"), ("subclass_escape.bpmn", "Escape")]
+)
+def test_hostile_diagram_fails_at_run_time_and_never_reaches_the_os(
+    tmp_path: Path, fixture: str, process_id: str
+) -> None:
     with pytest.raises(WorkflowTaskException, match="ForbiddenExpression"):
         _run(_hostile(fixture, tmp_path), process_id, make_script_engine())
     assert list(tmp_path.iterdir()) == []
@@ -245,8 +263,11 @@ def test_hostile_diagram_fails_at_run_time_and_never_reaches_the_os(tmp_path: Pa
 
 def test_hostile_condition_fails_at_run_time_and_never_reaches_the_os(tmp_path: Path) -> None:
     marker = tmp_path / "pwned_condition.txt"
-    xml = _hostile("script_injection.bpmn", tmp_path).replace(
-        b"rc = __import__('os').system(", b"rc = 0 # (").replace(b"&gt; /tmp", b"")
+    xml = (
+        _hostile("script_injection.bpmn", tmp_path)
+        .replace(b"rc = __import__('os').system(", b"rc = 0 # (")
+        .replace(b"&gt; /tmp", b"")
+    )
     with pytest.raises(WorkflowTaskException, match="Error evaluating expression"):
         _run(xml, "Evil", make_script_engine())
     assert not marker.exists()
@@ -256,15 +277,17 @@ def test_hostile_condition_fails_at_run_time_and_never_reaches_the_os(tmp_path: 
 def test_control_the_same_payload_does_reach_the_os_without_the_sandbox(tmp_path: Path) -> None:
     """Proves the tests above test something: SpiffWorkflow's default engine runs any diagram code."""
     marker = tmp_path / "control.txt"
-    xml = (FIXTURES / "linear10.bpmn").read_bytes().replace(
-        b"incident_id = 42", f"incident_id = __import__('pathlib').Path('{marker}').write_text('x')".encode())
+    xml = (
+        (FIXTURES / "linear10.bpmn")
+        .read_bytes()
+        .replace(b"incident_id = 42", f"incident_id = __import__('pathlib').Path('{marker}').write_text('x')".encode())
+    )
     _run(xml, "Linear10", PythonScriptEngine())
     assert marker.exists()
 
 
 def test_run_time_script_errors_report_the_script_line(tmp_path: Path) -> None:
-    xml = (FIXTURES / "linear10.bpmn").read_bytes().replace(
-        b"steps = 0", b"steps = 0\nn = 10**9\npad = 'a' * n")
+    xml = (FIXTURES / "linear10.bpmn").read_bytes().replace(b"steps = 0", b"steps = 0\nn = 10**9\npad = 'a' * n")
     with pytest.raises(WorkflowTaskException) as failed:
         _run(xml, "Linear10", make_script_engine())
     assert failed.value.line_number == 4
@@ -276,8 +299,11 @@ def test_a_valid_diagram_runs_under_the_sandbox() -> None:
 
     from engine.validation import parse_definition
 
-    xml = (FIXTURES / "incident_collab.bpmn").read_bytes().replace(
-        b'name="Hospital intake" isExecutable="true"', b'name="Hospital intake" isExecutable="false"')
+    xml = (
+        (FIXTURES / "incident_collab.bpmn")
+        .read_bytes()
+        .replace(b'name="Hospital intake" isExecutable="true"', b'name="Hospital intake" isExecutable="false"')
+    )
     parsed = parse_definition(xml)
     workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=make_script_engine())
     workflow.do_engine_steps()

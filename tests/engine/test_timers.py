@@ -34,8 +34,9 @@ def _timers(services, instance_id):
 
 
 def _start_deadline(services):
-    return services.instances.start("deadline", "INC-1", {"discovered_at": "2026-03-02T09:00:00+08:00",
-                                                          "deadline_minutes": 120}, DUTY)
+    return services.instances.start(
+        "deadline", "INC-1", {"discovered_at": "2026-03-02T09:00:00+08:00", "deadline_minutes": 120}, DUTY
+    )
 
 
 def test_report_in_time_cancels_the_timer(env):
@@ -87,15 +88,19 @@ def test_late_report_goes_to_the_leader_and_history_shows_the_miss(env):
 def test_catch_up_after_an_outage_fires_in_due_order(env):
     services, clock = env
     # Timer_A comes first in the tree but is due a day after Timer_B
-    started = services.instances.start("two_timers", "INC-2", {"due_a": "2026-03-04T09:00:00+08:00",
-                                                               "due_b": "2026-03-03T09:00:00+08:00"}, DUTY)
+    started = services.instances.start(
+        "two_timers", "INC-2", {"due_a": "2026-03-04T09:00:00+08:00", "due_b": "2026-03-03T09:00:00+08:00"}, DUTY
+    )
     assert services.timers.next_due() == datetime(2026, 3, 3, 1, 0, tzinfo=UTC)
     clock.advance(days=3)  # the server was down for three days
     assert services.timers.run_due() == 2
     fired = [e for e in services.instances.history(started.instance_id) if e["kind"] == "timer_fired"]
     assert [e["element_id"] for e in fired] == ["Timer_B", "Timer_A"]
-    ready = [e["element_id"] for e in services.instances.history(started.instance_id)
-             if e["kind"] == "task_state" and e["payload"]["to"] == "READY" and e["element_id"].startswith("Task")]
+    ready = [
+        e["element_id"]
+        for e in services.instances.history(started.instance_id)
+        if e["kind"] == "task_state" and e["payload"]["to"] == "READY" and e["element_id"].startswith("Task")
+    ]
     assert ready == ["Task_AfterB", "Task_AfterA"]
     assert services.timers.next_due() is None
 
@@ -124,8 +129,9 @@ def test_scheduler_thread_fires_on_time_without_polling(database_url):
     try:
         time.sleep(0.2)  # the scheduler is asleep (nothing is due)
         discovered = datetime.now(UTC) - timedelta(minutes=120) + timedelta(seconds=0.3)
-        started = services.instances.start("deadline", "RT", {"discovered_at": discovered.isoformat(),
-                                                              "deadline_minutes": 120}, DUTY)
+        started = services.instances.start(
+            "deadline", "RT", {"discovered_at": discovered.isoformat(), "deadline_minutes": 120}, DUTY
+        )
         deadline = time.time() + 5
         while time.time() < deadline:
             fired = [e for e in services.instances.history(started.instance_id) if e["kind"] == "timer_fired"]
@@ -146,8 +152,7 @@ def test_twenty_working_days_across_national_day_and_an_adjusted_saturday(env):
     services, clock = env
     services.definitions.deploy((FIXTURES / "filing_deadline.bpmn").read_bytes(), "test")
     clock.set(datetime(2025, 9, 26, 2, 0, tzinfo=UTC))
-    started = services.instances.start("filing_deadline", "PLAN-1", {"issued_at": "2025-09-26T10:00:00+08:00"},
-                                       DUTY)
+    started = services.instances.start("filing_deadline", "PLAN-1", {"issued_at": "2025-09-26T10:00:00+08:00"}, DUTY)
     [task] = services.instances.list_tasks(instance_id=started.instance_id)
     assert task.due_at == datetime(2025, 10, 30, 2, 0, tzinfo=UTC)
     clock.set(datetime(2025, 10, 30, 1, 59, tzinfo=UTC))

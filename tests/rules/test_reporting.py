@@ -114,10 +114,7 @@ def test_recipients_and_deadline_by_reporting_authority(
     decision = decide(incident(reporting_authority=authority, **facts)).to_dict()
     assert decision["report_to"] == report_to
     assert decision["initial_report_deadline_minutes"] == deadline
-    assert (
-        decision["deadline_rule"]["rule"]
-        == {240: "deadline-general-240", 120: "deadline-major-120"}[deadline]
-    )
+    assert decision["deadline_rule"]["rule"] == {240: "deadline-general-240", 120: "deadline-major-120"}[deadline]
     assert decision["onward_reports"] == onward
     assert decision["treat_as_major_for_reporting"] is (deadline == 120)
 
@@ -162,9 +159,7 @@ def test_radiation_events_are_carved_out(authority: str, facts: dict, level: str
     ("cross_boundary", "notify"),
     [("none", False), ("county", True), ("city", True), ("province", True), ("national", True)],
 )
-def test_adjacent_regions_notified_when_the_impact_crosses_a_boundary(
-    cross_boundary: str, notify: bool
-) -> None:
+def test_adjacent_regions_notified_when_the_impact_crosses_a_boundary(cross_boundary: str, notify: bool) -> None:
     assert decide(incident(cross_boundary=cross_boundary)).notify_adjacent_regions is notify
 
 

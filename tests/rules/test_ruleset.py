@@ -143,9 +143,7 @@ INVALID = [
         "snake_case",
     ),
     (
-        _set(
-            "onward-province-to-mee", "then", {"onward_reports": [{"from": "provincial_eeb", "to": ["mee"]}]}
-        ),
+        _set("onward-province-to-mee", "then", {"onward_reports": [{"from": "provincial_eeb", "to": ["mee"]}]}),
         "onward-province-to-mee",
         "then.onward_reports[0]",
         "missing ['within_minutes']",
@@ -208,9 +206,7 @@ def test_invalid_top_level_fields(key: str, value: Any, message: str) -> None:
     body[key] = value
     with pytest.raises(RulesetInvalid) as caught:
         Ruleset.parse(body)
-    assert any(p["field"] == key and message in p["message"] for p in caught.value.problems), (
-        caught.value.problems
-    )
+    assert any(p["field"] == key and message in p["message"] for p in caught.value.problems), caught.value.problems
 
 
 def test_every_problem_is_reported_at_once() -> None:

@@ -42,12 +42,9 @@ def test_eight_threads_get_their_own_decisions() -> None:
     overlay = [bundled("city-60-30")]
     work = [[random_incident(rng) for _ in range(150)] for _ in range(8)]
     expected = [
-        [decide(facts, overlays=overlay if t % 2 else ()).to_dict() for facts in batch]
-        for t, batch in enumerate(work)
+        [decide(facts, overlays=overlay if t % 2 else ()).to_dict() for facts in batch] for t, batch in enumerate(work)
     ]
-    assert (
-        len({str(e) for batch in expected for e in batch}) > 50
-    )  # the threads really ask different questions
+    assert len({str(e) for batch in expected for e in batch}) > 50  # the threads really ask different questions
     start = threading.Barrier(8)
     failures: list[str] = []
 

@@ -43,10 +43,23 @@ LANE_USERS = {
 }
 
 USER_OF_LANE = {lane: user for user, lane in LANE_USERS.items()}
-FACT_FIELDS = ("deaths", "injured_or_poisoned", "evacuated", "direct_loss_yuan", "water_source_interruption",
-               "radioactive_source_class", "radiation_wide_severe_contamination", "ecological_damage",
-               "cross_boundary", "heavy_metal", "affects_drinking_water_source", "sensitive_receptors",
-               "mass_incident", "sensitive_period", "reporting_authority")
+FACT_FIELDS = (
+    "deaths",
+    "injured_or_poisoned",
+    "evacuated",
+    "direct_loss_yuan",
+    "water_source_interruption",
+    "radioactive_source_class",
+    "radiation_wide_severe_contamination",
+    "ecological_damage",
+    "cross_boundary",
+    "heavy_metal",
+    "affects_drinking_water_source",
+    "sensitive_receptors",
+    "mass_incident",
+    "sensitive_period",
+    "reporting_authority",
+)
 
 # What a user typically enters, by field id (the same id means the same datum in every diagram). Dates are not
 # listed: they default to the clock's "now" in China Standard Time (``DATE_OFFSETS`` shifts a few into the future).
@@ -325,8 +338,10 @@ class Desk:
     def task(self, user: str, element_id: str, instance_id: int) -> dict[str, Any]:
         """The one READY task ``element_id`` of the instance, as found in ``user``'s inbox."""
         found = [t for t in self.inbox(user, instance_id) if t["element_id"] == element_id]
-        assert len(found) == 1, (f"{user} ({LANE_USERS.get(user)}) should see one {element_id}, sees "
-                                 f"{[t['element_id'] for t in self.inbox(user, instance_id)]}")
+        assert len(found) == 1, (
+            f"{user} ({LANE_USERS.get(user)}) should see one {element_id}, sees "
+            f"{[t['element_id'] for t in self.inbox(user, instance_id)]}"
+        )
         return found[0]
 
     def complete(self, user: str, element_id: str, instance_id: int, **overrides: Any) -> dict[str, Any]:
@@ -339,8 +354,9 @@ class Desk:
         return res.get_json()
 
     def send(self, instance_id: int, name: str, payload: Any, as_: str) -> dict[str, Any]:
-        res = self.api.post(f"/api/v1/instances/{instance_id}/messages", as_=as_,
-                            json={"name": name, "payload": payload})
+        res = self.api.post(
+            f"/api/v1/instances/{instance_id}/messages", as_=as_, json={"name": name, "payload": payload}
+        )
         assert res.status_code == 200, res.get_json()
         return res.get_json()
 
@@ -375,8 +391,11 @@ class Desk:
         return res.get_json()
 
     def events(self, instance_id: int, kind: str, element_id: str | None = None) -> list[dict[str, Any]]:
-        return [e for e in self.history(instance_id)
-                if e["kind"] == kind and (element_id is None or e["element_id"] == element_id)]
+        return [
+            e
+            for e in self.history(instance_id)
+            if e["kind"] == kind and (element_id is None or e["element_id"] == element_id)
+        ]
 
     def completed_elements(self, instance_id: int) -> list[str]:
         """User tasks completed, in order (from the history)."""
@@ -395,16 +414,26 @@ class Desk:
 
     def record_incident(self, business_key: str, discovered_at: str, **fact_changes: Any) -> int:
         """The duty officer receives a report (first information), then checks and completes it with the facts."""
-        first = {"source": FORM_VALUES["source"], "discovered_at": discovered_at, "place": FORM_VALUES["place"],
-                 "description": FORM_VALUES["description"]}
+        first = {
+            "source": FORM_VALUES["source"],
+            "discovered_at": discovered_at,
+            "place": FORM_VALUES["place"],
+            "description": FORM_VALUES["description"],
+        }
         started = self.start("five_firsts", business_key, first, as_="duty")
         assert {t["element_id"]: t["lane"] for t in started["ready_tasks"]} == {"Task_RecordIncident": "duty_officer"}
-        self.complete("duty", "Task_RecordIncident", started["id"], discovered_at=discovered_at,
-                      **self.facts(**fact_changes))
+        self.complete(
+            "duty", "Task_RecordIncident", started["id"], discovered_at=discovered_at, **self.facts(**fact_changes)
+        )
         return started["id"]
 
-    def drive(self, instance_id: int, until: tuple[str, ...] = (),
-              answers: dict[str, dict[str, Any]] | None = None, max_steps: int = 80) -> dict[str, Any]:
+    def drive(
+        self,
+        instance_id: int,
+        until: tuple[str, ...] = (),
+        answers: dict[str, dict[str, Any]] | None = None,
+        max_steps: int = 80,
+    ) -> dict[str, Any]:
         """The people of each lane complete whatever is READY (oldest first, then by element id) with their usual
         entries plus ``answers[element_id]``, until an element of ``until`` is READY or nothing is; returns the
         instance."""
@@ -415,21 +444,26 @@ class Desk:
             if not tasks or any(t["element_id"] in until for t in tasks):
                 return inst
             task = min(tasks, key=lambda t: (t["created_at"], t["element_id"]))  # same order on every run
-            self.complete(USER_OF_LANE[task["lane"]], task["element_id"], instance_id,
-                          **answers.get(task["element_id"], {}))
+            self.complete(
+                USER_OF_LANE[task["lane"]], task["element_id"], instance_id, **answers.get(task["element_id"], {})
+            )
         raise AssertionError(f"instance {instance_id} did not settle in {max_steps} steps")
 
-    def respond_and_close(self, business_key: str, discovered_at: str, ended_at: str,
-                          **fact_changes: Any) -> tuple[int, int]:
+    def respond_and_close(
+        self, business_key: str, discovered_at: str, ended_at: str, **fact_changes: Any
+    ) -> tuple[int, int]:
         """A whole five_firsts response on its usual path: every lane does its part, one follow-up report with the
         same facts proposes the end, the leader ends the emergency at ``ended_at``. Returns (five_firsts id,
         investigation_accountability id)."""
         iid = self.record_incident(business_key, discovered_at, **fact_changes)
-        done = self.drive(iid, answers={
-            "Task_FollowUpReport": {**self.facts(**fact_changes), "propose_emergency_end": True},
-            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ended_at},
-            "Task_HoldPressConference": {"press_conference_held": True},
-        })
+        done = self.drive(
+            iid,
+            answers={
+                "Task_FollowUpReport": {**self.facts(**fact_changes), "propose_emergency_end": True},
+                "Task_DeclareEmergencyEnded": {"emergency_ended_at": ended_at},
+                "Task_HoldPressConference": {"press_conference_held": True},
+            },
+        )
         assert done["status"] == "completed", done["ready_tasks"]
         [child] = [i for i in self.by_business_key(business_key) if i["parent_id"] == iid]
         assert child["definition_key"] == "investigation_accountability" and child["link_kind"] == "investigation"
@@ -437,8 +471,11 @@ class Desk:
 
     def touched(self, instance_id: int) -> set[str]:
         """Elements that became READY or COMPLETED at some point (the paths the instance took)."""
-        return {e["element_id"] for e in self.events(instance_id, "task_state")
-                if e["payload"]["to"] in ("READY", "COMPLETED")}
+        return {
+            e["element_id"]
+            for e in self.events(instance_id, "task_state")
+            if e["payload"]["to"] in ("READY", "COMPLETED")
+        }
 
 
 @pytest.fixture
@@ -450,8 +487,10 @@ def clock() -> FixedClock:
 def desk(database_url: str, clock: FixedClock) -> Iterator[Desk]:
     services = build_services(database_url, clock=clock)
     app = create_app({"DATABASE_URL": database_url, "TESTING": True}, services=services)
-    tokens = {"admin": services.users.add("admin", "administrator", [])[1],
-              "auditor": services.users.add("auditor", "auditor", [])[1]}
+    tokens = {
+        "admin": services.users.add("admin", "administrator", [])[1],
+        "auditor": services.users.add("auditor", "auditor", [])[1],
+    }
     for name, lane in LANE_USERS.items():
         tokens[name] = services.users.add(name, "responder", [lane])[1]
     api = Api(app, tokens)

@@ -29,8 +29,12 @@ def utc(*args: int) -> datetime:
 
 def test_level_iv_incident_without_trigger_follows_the_four_hour_procedure(desk):
     bk = "LJ-2026-0414-01"
-    first = {"source": "12369环保举报热线群众举报", "discovered_at": DISCOVERED, "place": desk.FORM_VALUES["place"],
-             "description": desk.FORM_VALUES["description"]}
+    first = {
+        "source": "12369环保举报热线群众举报",
+        "discovered_at": DISCOVERED,
+        "place": desk.FORM_VALUES["place"],
+        "description": desk.FORM_VALUES["description"],
+    }
     started = desk.start("five_firsts", bk, first, as_="duty")
     iid = started["id"]
     assert started["status"] == "running" and started["business_key"] == bk
@@ -41,9 +45,13 @@ def test_level_iv_incident_without_trigger_follows_the_four_hour_procedure(desk)
 
     # graded by the rules: level IV, no Art.4 trigger → 4 hours, county procedure, no work group, no leader on scene
     assert desk.ready(iid) == BRANCHES
-    for user, element in (("duty", "Task_InitialReport"), ("office", "Task_DispatchToScene"),
-                          ("monitor", "Task_MonitoringPlan"), ("press", "Task_PublishInformation"),
-                          ("enforcement", "Task_PreliminaryInvestigation")):
+    for user, element in (
+        ("duty", "Task_InitialReport"),
+        ("office", "Task_DispatchToScene"),
+        ("monitor", "Task_MonitoringPlan"),
+        ("press", "Task_PublishInformation"),
+        ("enforcement", "Task_PreliminaryInvestigation"),
+    ):
         assert [t["element_id"] for t in desk.inbox(user, iid)] == [element]
     assert desk.inbox("leader", iid) == []
     data = desk.data(iid)
@@ -84,8 +92,9 @@ def test_level_iv_incident_without_trigger_follows_the_four_hour_procedure(desk)
     desk.complete("monitor", "Task_MonitoringResults", iid, pollution_under_control=True)
 
     # information: no press conference is required for level IV
-    desk.complete("press", "Task_PublishInformation", iid, press_conference_held=False,
-                  information_updates_pending=False)
+    desk.complete(
+        "press", "Task_PublishInformation", iid, press_conference_held=False, information_updates_pending=False
+    )
     assert desk.ready(iid) == {"Task_LeaderSignOff": "leader"}
 
     desk.complete("leader", "Task_LeaderSignOff", iid)
@@ -104,9 +113,16 @@ def test_level_iv_incident_without_trigger_follows_the_four_hour_procedure(desk)
     assert done["status"] == "completed" and done["ready_tasks"] == [] and done["ended_at"]
     path = desk.touched(iid)
     assert "End_ResponseClosed" in path
-    assert not path & {"Task_WrittenInitialReport", "Task_DispatchCityWorkGroup", "Task_LeaderOnScene",
-                       "Task_HoldPressConference", "Task_OverdueReportEscalation", "Task_ReReportAtNewLevel",
-                       "Task_ConfirmLowerLevel", "Task_AdjustResponseToNewLevel"}
+    assert not path & {
+        "Task_WrittenInitialReport",
+        "Task_DispatchCityWorkGroup",
+        "Task_LeaderOnScene",
+        "Task_HoldPressConference",
+        "Task_OverdueReportEscalation",
+        "Task_ReReportAtNewLevel",
+        "Task_ConfirmLowerLevel",
+        "Task_AdjustResponseToNewLevel",
+    }
     # the report was on time: its deadline timer was cancelled and never fires
     desk.clock.set(utc(2026, 4, 14, 6, 0))
     assert desk.fire_due_timers() == 0
@@ -116,12 +132,16 @@ def test_level_iv_incident_without_trigger_follows_the_four_hour_procedure(desk)
     family = desk.by_business_key(bk)
     assert [(i["definition_key"], i["status"], i["parent_id"], i["link_kind"]) for i in family] == [
         ("five_firsts", "completed", None, None),
-        ("investigation_accountability", "running", iid, "investigation")]
+        ("investigation_accountability", "running", iid, "investigation"),
+    ]
     inv = family[1]["id"]
     [link] = desk.events(iid, "linked_instance_started")
     assert link["element_id"] == "Service_StartInvestigation"
-    assert link["payload"] == {"instance_id": inv, "definition_key": "investigation_accountability",
-                               "link_kind": "investigation"}
+    assert link["payload"] == {
+        "instance_id": inv,
+        "definition_key": "investigation_accountability",
+        "link_kind": "investigation",
+    }
     [opened] = desk.events(inv, "instance_started")
     assert opened["payload"]["parent_id"] == iid and opened["payload"]["business_key"] == bk
     inv_data = desk.data(inv)
@@ -149,43 +169,55 @@ def test_level_ii_incident_sends_work_group_and_leader_holds_press_conference_th
     desk.complete("office", "Task_DispatchToScene", iid)
     ready = desk.ready(iid)
     assert {k: ready.get(k) for k in ("Task_DispatchCityWorkGroup", "Task_LeaderOnScene", "Task_ArriveOnScene")} == {
-        "Task_DispatchCityWorkGroup": "emergency_office", "Task_LeaderOnScene": "leader",
-        "Task_ArriveOnScene": "enforcement"}
+        "Task_DispatchCityWorkGroup": "emergency_office",
+        "Task_LeaderOnScene": "leader",
+        "Task_ArriveOnScene": "enforcement",
+    }
     desk.complete("office", "Task_DispatchCityWorkGroup", iid)
     desk.complete("leader", "Task_LeaderOnScene", iid)
     desk.complete("enforcement", "Task_ArriveOnScene", iid)
 
     # information: a press conference is required for level II
-    desk.complete("press", "Task_PublishInformation", iid, press_conference_held=False,
-                  information_updates_pending=False)
+    desk.complete(
+        "press", "Task_PublishInformation", iid, press_conference_held=False, information_updates_pending=False
+    )
     assert desk.ready(iid)["Task_HoldPressConference"] == "press_office"
     desk.complete("press", "Task_HoldPressConference", iid, press_conference_held=True)
     assert "Task_HoldPressConference" not in desk.ready(iid)
 
-    done = desk.drive(iid, answers={
-        "Task_FollowUpReport": {**desk.facts(evacuated=20000, direct_loss_yuan=30_000_000),
-                                "propose_emergency_end": True},
-        "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
-    })
+    done = desk.drive(
+        iid,
+        answers={
+            "Task_FollowUpReport": {
+                **desk.facts(evacuated=20000, direct_loss_yuan=30_000_000),
+                "propose_emergency_end": True,
+            },
+            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
+        },
+    )
     assert done["status"] == "completed"
 
     # investigation_accountability: mandatory for level II (no discretionary decision), 60 days, led by MEE
     family = desk.by_business_key(bk)
     assert [(i["definition_key"], i["parent_id"], i["link_kind"]) for i in family] == [
-        ("five_firsts", None, None), ("investigation_accountability", iid, "investigation")]
+        ("five_firsts", None, None),
+        ("investigation_accountability", iid, "investigation"),
+    ]
     inv = family[1]["id"]
     assert desk.ready(inv) == {"Task_FormInvestigationTeam": "leader"}
     inv_data = desk.data(inv)
     assert inv_data["escalation"]["level"] == "II" and inv_data["investigation_time_limit_days"] == 60
-    assert inv_data["report_recipients"] == ["same_level_government", "higher_level_eeb", "city_eeb",
-                                             "provincial_eeb"]
+    assert inv_data["report_recipients"] == ["same_level_government", "higher_level_eeb", "city_eeb", "provincial_eeb"]
     desk.complete("leader", "Task_FormInvestigationTeam", inv, no_conflict_of_interest=True)
     assert desk.ready(inv) == {"Task_InvestigationPlan": "investigation_team"}
     desk.clock.set(utc(2026, 4, 20, 1, 0))
     desk.complete("team", "Task_InvestigationPlan", inv)
-    assert desk.ready(inv) == {"Task_SiteInspection": "investigation_team", "Task_Interviews": "investigation_team",
-                               "Task_ReviewPlanImplementation": "investigation_team",
-                               "Task_PollutionDamageAssessment": "investigation_team"}
+    assert desk.ready(inv) == {
+        "Task_SiteInspection": "investigation_team",
+        "Task_Interviews": "investigation_team",
+        "Task_ReviewPlanImplementation": "investigation_team",
+        "Task_PollutionDamageAssessment": "investigation_team",
+    }
     for element in ("Task_SiteInspection", "Task_Interviews", "Task_ReviewPlanImplementation"):
         desk.complete("team", element, inv)
     desk.clock.set(utc(2026, 5, 2, 1, 0))  # the pollution-damage assessment took 12 days
@@ -208,8 +240,14 @@ def test_level_ii_incident_sends_work_group_and_leader_holds_press_conference_th
     assert desk.ready(inv) == {"Task_PublicInterestLitigationReferral": "leader"}
     desk.complete("leader", "Task_PublicInterestLitigationReferral", inv, litigation_supported=True)
     assert desk.ready(inv) == {"Task_CaseReview": "emergency_office"}
-    closed = desk.complete("office", "Task_CaseReview", inv, start_plan_revision=True,
-                           plan_name=desk.FORM_VALUES["plan_name"], plan_owner_unit="江城新材料有限公司")
+    closed = desk.complete(
+        "office",
+        "Task_CaseReview",
+        inv,
+        start_plan_revision=True,
+        plan_name=desk.FORM_VALUES["plan_name"],
+        plan_owner_unit="江城新材料有限公司",
+    )
     assert closed["status"] == "completed"
     assert "End_CaseClosed" in desk.touched(inv)
 
@@ -218,7 +256,8 @@ def test_level_ii_incident_sends_work_group_and_leader_holds_press_conference_th
     assert [(i["definition_key"], i["status"], i["parent_id"], i["link_kind"]) for i in family] == [
         ("five_firsts", "completed", None, None),
         ("investigation_accountability", "completed", iid, "investigation"),
-        ("plan_revision", "running", inv, "plan_revision")]
+        ("plan_revision", "running", inv, "plan_revision"),
+    ]
     plan = family[2]["id"]
     [link] = desk.events(inv, "linked_instance_started")
     assert link["element_id"] == "Service_StartPlanRevision" and link["payload"]["instance_id"] == plan
@@ -228,15 +267,23 @@ def test_level_ii_incident_sends_work_group_and_leader_holds_press_conference_th
     assert plan_data["plan_name"] == desk.FORM_VALUES["plan_name"]
     assert plan_data["plan_owner_unit"] == "江城新材料有限公司"
     assert [t["element_id"] for t in desk.inbox("owner")] == ["Task_RecordRevisionTrigger"]
-    desk.complete("owner", "Task_RecordRevisionTrigger", plan, revision_trigger=plan_data["revision_trigger"],
-                  revision_trigger_details=plan_data["revision_trigger_details"])
+    desk.complete(
+        "owner",
+        "Task_RecordRevisionTrigger",
+        plan,
+        revision_trigger=plan_data["revision_trigger"],
+        revision_trigger_details=plan_data["revision_trigger_details"],
+    )
     assert desk.ready(plan) == {"Task_RetrospectiveAssessment": "plan_owner"}
 
 
-@pytest.mark.parametrize(("changes", "minutes", "triggers", "report_to"), [
-    pytest.param({"sensitive_receptors": "school"}, 120, ["art4_2"], MAJOR_REPORT_TO, id="school-nearby"),
-    pytest.param({"sensitive_period": True}, 240, [], COUNTY_REPORT_TO, id="sensitive-period-D10"),
-])
+@pytest.mark.parametrize(
+    ("changes", "minutes", "triggers", "report_to"),
+    [
+        pytest.param({"sensitive_receptors": "school"}, 120, ["art4_2"], MAJOR_REPORT_TO, id="school-nearby"),
+        pytest.param({"sensitive_period": True}, 240, [], COUNTY_REPORT_TO, id="sensitive-period-D10"),
+    ],
+)
 def test_sensitive_level_iv_incident_sends_the_work_group(desk, changes, minutes, triggers, report_to):
     iid = desk.record_incident("LJ-2026-0414-03", DISCOVERED, **changes)
 
@@ -256,8 +303,9 @@ def test_sensitive_level_iv_incident_sends_the_work_group(desk, changes, minutes
     assert ready["Task_LeaderOnScene"] == "leader" and ready["Task_ArriveOnScene"] == "enforcement"
     assert [t["element_id"] for t in desk.inbox("leader", iid)] == ["Task_LeaderOnScene"]
 
-    desk.complete("press", "Task_PublishInformation", iid, press_conference_held=False,
-                  information_updates_pending=False)
+    desk.complete(
+        "press", "Task_PublishInformation", iid, press_conference_held=False, information_updates_pending=False
+    )
     assert "Task_HoldPressConference" not in desk.ready(iid)  # still level IV
 
 
@@ -270,15 +318,24 @@ def test_phone_report_is_followed_by_a_written_one_and_meets_the_deadline(desk):
     assert ready["Task_WrittenInitialReport"] == "duty_officer"
     assert "Task_LeaderSignOff" not in ready and "Task_InitialReport" not in ready
     desk.clock.set(utc(2026, 4, 14, 2, 0))
-    desk.complete("duty", "Task_WrittenInitialReport", iid, written_report_form="fax",
-                  supplementary_information="核实泄漏量约2吨，已补充敏感点分布示意图")
+    desk.complete(
+        "duty",
+        "Task_WrittenInitialReport",
+        iid,
+        written_report_form="fax",
+        supplementary_information="核实泄漏量约2吨，已补充敏感点分布示意图",
+    )
     ready = desk.ready(iid)
     assert ready["Task_LeaderSignOff"] == "leader" and "Task_WrittenInitialReport" not in ready
     desk.complete("leader", "Task_LeaderSignOff", iid, signing_official="李建国（分局局长）")
     assert desk.ready(iid)["Task_FollowUpReport"] == "duty_officer"
 
-    assert desk.completed_elements(iid) == ["Task_RecordIncident", "Task_InitialReport", "Task_WrittenInitialReport",
-                                            "Task_LeaderSignOff"]
+    assert desk.completed_elements(iid) == [
+        "Task_RecordIncident",
+        "Task_InitialReport",
+        "Task_WrittenInitialReport",
+        "Task_LeaderSignOff",
+    ]
     data = desk.data(iid)
     assert data["channel"] == "phone" and data["written_report_form"] == "fax"
     assert data["signing_official"] == "李建国（分局局长）"
@@ -314,20 +371,28 @@ def test_follow_up_report_raising_the_level_reopens_reporting_at_the_new_level(d
     # the other branches were dispatched at level IV: the leader arranges what level II adds
     assert desk.data(iid)["new_level_measures"] == ["city_work_group", "leader_on_scene", "press_conference"]
     assert desk.ready(iid)["Task_AdjustResponseToNewLevel"] == "leader"
-    desk.complete("leader", "Task_AdjustResponseToNewLevel", iid, city_work_group_dispatched=True,
-                  leader_on_scene_arranged=True, press_conference_arranged=True)
+    desk.complete(
+        "leader",
+        "Task_AdjustResponseToNewLevel",
+        iid,
+        city_work_group_dispatched=True,
+        leader_on_scene_arranged=True,
+        press_conference_arranged=True,
+    )
     ready = desk.ready(iid)
     assert ready["Task_FollowUpReport"] == "duty_officer" and "Task_DeclareEmergencyEnded" not in ready
 
     desk.clock.set(utc(2026, 4, 14, 5, 0))
-    done = desk.drive(iid, answers={
-        "Task_FollowUpReport": {**raised, "propose_emergency_end": True},
-        "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
-        "Task_HoldPressConference": {"press_conference_held": True},
-    })
+    done = desk.drive(
+        iid,
+        answers={
+            "Task_FollowUpReport": {**raised, "propose_emergency_end": True},
+            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
+            "Task_HoldPressConference": {"press_conference_held": True},
+        },
+    )
     assert done["status"] == "completed"
-    assert [e["payload"]["level_change"] for e in desk.events(iid, "escalation_reevaluated")] == [
-        "raised", "unchanged"]
+    assert [e["payload"]["level_change"] for e in desk.events(iid, "escalation_reevaluated")] == ["raised", "unchanged"]
     assert desk.fire_due_timers() == 0  # re-reported in time
     # the raised decision, not the level-IV copies of the other branches, is what the investigation receives
     [inv] = [i for i in desk.by_business_key(bk) if i["definition_key"] == "investigation_accountability"]
@@ -353,8 +418,13 @@ def test_follow_up_report_lowering_the_level_needs_the_leaders_confirmation(desk
     assert "Task_ReReportAtNewLevel" not in desk.ready(iid)
 
     # the leader refuses: the level stays III and reporting continues
-    desk.complete("leader", "Task_ConfirmLowerLevel", iid, confirm_lower_level=False,
-                  lower_level_opinion="疏散人数仍在核实，暂维持较大级别响应")
+    desk.complete(
+        "leader",
+        "Task_ConfirmLowerLevel",
+        iid,
+        confirm_lower_level=False,
+        lower_level_opinion="疏散人数仍在核实，暂维持较大级别响应",
+    )
     assert desk.data(iid)["escalation"]["level"] == "III"
     assert desk.ready(iid)["Task_FollowUpReport"] == "duty_officer"
 
@@ -367,16 +437,22 @@ def test_follow_up_report_lowering_the_level_needs_the_leaders_confirmation(desk
     assert desk.ready(iid)["Task_FollowUpReport"] == "duty_officer"
 
     changes = desk.events(iid, "escalation_reevaluated")
-    assert [(e["payload"]["level_change"], e["payload"]["old"]["level"], e["payload"]["new"]["level"])
-            for e in changes] == [("lowered_pending", "III", "IV"), ("lowered_pending", "III", "IV")]
-    confirmations = [e["payload"]["data"]["confirm_lower_level"]
-                     for e in desk.events(iid, "task_completed", "Task_ConfirmLowerLevel")]
+    assert [
+        (e["payload"]["level_change"], e["payload"]["old"]["level"], e["payload"]["new"]["level"]) for e in changes
+    ] == [("lowered_pending", "III", "IV"), ("lowered_pending", "III", "IV")]
+    confirmations = [
+        e["payload"]["data"]["confirm_lower_level"]
+        for e in desk.events(iid, "task_completed", "Task_ConfirmLowerLevel")
+    ]
     assert confirmations == [False, True]
 
-    done = desk.drive(iid, answers={
-        "Task_FollowUpReport": {**lowered, "propose_emergency_end": True},
-        "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
-    })
+    done = desk.drive(
+        iid,
+        answers={
+            "Task_FollowUpReport": {**lowered, "propose_emergency_end": True},
+            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
+        },
+    )
     assert done["status"] == "completed"
     [inv] = [i for i in desk.by_business_key(bk) if i["definition_key"] == "investigation_accountability"]
     assert desk.data(inv["id"])["escalation"]["level"] == "IV"
@@ -415,13 +491,14 @@ def test_late_initial_report_goes_to_the_leader_and_stays_visible(desk):
     assert escalated[0]["actor"] == "leader"
     assert escalated[0]["payload"]["data"]["overdue_reason"] == desk.FORM_VALUES["overdue_reason"]
 
-    done = desk.drive(iid, answers={
-        "Task_FollowUpReport": {**desk.facts(), "propose_emergency_end": True},
-        "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
-    })
+    done = desk.drive(
+        iid,
+        answers={
+            "Task_FollowUpReport": {**desk.facts(), "propose_emergency_end": True},
+            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
+        },
+    )
     assert done["status"] == "completed"
-
-
 
 
 def test_raised_decision_reaches_the_investigation_intact_when_the_emergency_is_ended_last(desk):
@@ -436,24 +513,37 @@ def test_raised_decision_reaches_the_investigation_intact_when_the_emergency_is_
     raised = desk.facts(evacuated=12000)
     desk.complete("duty", "Task_FollowUpReport", iid, propose_emergency_end=False, **raised)
     desk.complete("duty", "Task_ReReportAtNewLevel", iid)
-    desk.complete("leader", "Task_AdjustResponseToNewLevel", iid, city_work_group_dispatched=True,
-                  leader_on_scene_arranged=True, press_conference_arranged=True)
+    desk.complete(
+        "leader",
+        "Task_AdjustResponseToNewLevel",
+        iid,
+        city_work_group_dispatched=True,
+        leader_on_scene_arranged=True,
+        press_conference_arranged=True,
+    )
     # every other branch finishes first; the report branch stays in its follow-up loop
     for _ in range(20):
         others = {e: lane for e, lane in desk.ready(iid).items() if e != "Task_FollowUpReport"}
         if not others:
             break
         element = sorted(others)[0]
-        [user] = [u for u in desk.api.tokens if u not in ("admin", "auditor")
-                  and any(t["element_id"] == element for t in desk.inbox(u, iid))][:1]
-        desk.complete(user, element, iid,
-                      **({"press_conference_held": True} if element == "Task_HoldPressConference" else {}))
+        [user] = [
+            u
+            for u in desk.api.tokens
+            if u not in ("admin", "auditor") and any(t["element_id"] == element for t in desk.inbox(u, iid))
+        ][:1]
+        desk.complete(
+            user, element, iid, **({"press_conference_held": True} if element == "Task_HoldPressConference" else {})
+        )
     assert set(desk.ready(iid)) == {"Task_FollowUpReport"}
-    done = desk.drive(iid, answers={
-        "Task_FollowUpReport": {**raised, "propose_emergency_end": True},
-        "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
-        "Task_HoldPressConference": {"press_conference_held": True},
-    })
+    done = desk.drive(
+        iid,
+        answers={
+            "Task_FollowUpReport": {**raised, "propose_emergency_end": True},
+            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
+            "Task_HoldPressConference": {"press_conference_held": True},
+        },
+    )
     assert done["status"] == "completed"
     decision = desk.data(iid)["escalation"]
     assert decision["level"] == "II"

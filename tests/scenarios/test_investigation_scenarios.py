@@ -8,13 +8,23 @@ from datetime import UTC, datetime, timedelta
 
 DISCOVERED = "2026-04-14T08:40:00+08:00"
 ENDED = "2026-04-15T18:00:00+08:00"
-PARALLEL = {"Task_SiteInspection": "investigation_team", "Task_Interviews": "investigation_team",
-            "Task_ReviewPlanImplementation": "investigation_team",
-            "Task_PollutionDamageAssessment": "investigation_team"}
+PARALLEL = {
+    "Task_SiteInspection": "investigation_team",
+    "Task_Interviews": "investigation_team",
+    "Task_ReviewPlanImplementation": "investigation_team",
+    "Task_PollutionDamageAssessment": "investigation_team",
+}
 LEVEL_III = {  # the decision of the rules for 6,000 people evacuated, as five_firsts would hand it over
-    "level": "III", "response_level": "III", "response_lead": "city_government", "radiation_event": False,
-    "art4_triggers": [], "treat_as_major_for_reporting": False, "initial_report_deadline_minutes": 240,
-    "report_to": ["county_government", "city_eeb"], "dispatch_city_work_group": True, "leader_on_scene": True,
+    "level": "III",
+    "response_level": "III",
+    "response_lead": "city_government",
+    "radiation_event": False,
+    "art4_triggers": [],
+    "treat_as_major_for_reporting": False,
+    "initial_report_deadline_minutes": 240,
+    "report_to": ["county_government", "city_eeb"],
+    "dispatch_city_work_group": True,
+    "leader_on_scene": True,
     "investigation": {"lead": "provincial_eeb", "time_limit_days": 30, "mandatory": True},
 }
 
@@ -25,10 +35,19 @@ def utc(*args: int) -> datetime:
 
 def test_three_no_let_go_loops_back_until_cause_responsibility_and_rectification_all_hold(desk):
     bk = "LJ-2026-0301-09"
-    inv = desk.start("investigation_accountability", bk, {
-        "escalation": LEVEL_III, "emergency_ended_at": ENDED, "discovered_at": DISCOVERED,
-        "direct_loss_yuan": 8_000_000.0, "incident_unit": "江城新材料有限公司", "place": desk.FORM_VALUES["place"],
-    }, as_="leader")["id"]
+    inv = desk.start(
+        "investigation_accountability",
+        bk,
+        {
+            "escalation": LEVEL_III,
+            "emergency_ended_at": ENDED,
+            "discovered_at": DISCOVERED,
+            "direct_loss_yuan": 8_000_000.0,
+            "incident_unit": "江城新材料有限公司",
+            "place": desk.FORM_VALUES["place"],
+        },
+        as_="leader",
+    )["id"]
     # level III: mandatory, no discretionary decision; report also to the city bureau and the province
     assert desk.ready(inv) == {"Task_FormInvestigationTeam": "leader"}
     data = desk.data(inv)
@@ -53,16 +72,22 @@ def test_three_no_let_go_loops_back_until_cause_responsibility_and_rectification
 
     # round 1: the cause is not established → back to the cause, whatever the rest says
     assert desk.ready(inv) == {"Task_DetermineCause": "investigation_team"}
-    desk.complete("team", "Task_DetermineCause", inv, cause_established=False,
-                  cause="初步怀疑法兰垫片老化，尚待检测报告确认")
+    desk.complete(
+        "team", "Task_DetermineCause", inv, cause_established=False, cause="初步怀疑法兰垫片老化，尚待检测报告确认"
+    )
     desk.complete("team", "Task_DetermineResponsibility", inv, responsible_dealt_with=True)
     report_and_verify(rectification_done=True)
     assert desk.ready(inv) == {"Task_DetermineCause": "investigation_team"}
 
     # round 2: cause established, the responsible not yet dealt with → back to responsibility, not to the cause
     desk.complete("team", "Task_DetermineCause", inv, cause_established=True)
-    desk.complete("team", "Task_DetermineResponsibility", inv, responsible_dealt_with=False,
-                  handling_details="已移送公安机关，处理结果尚未作出")
+    desk.complete(
+        "team",
+        "Task_DetermineResponsibility",
+        inv,
+        responsible_dealt_with=False,
+        handling_details="已移送公安机关，处理结果尚未作出",
+    )
     report_and_verify(rectification_done=True)
     assert desk.ready(inv) == {"Task_DetermineResponsibility": "investigation_team"}
 
@@ -72,26 +97,49 @@ def test_three_no_let_go_loops_back_until_cause_responsibility_and_rectification
     assert desk.ready(inv) == {"Task_VerifyRectification": "enforcement"}
 
     # round 4: all three hold → publication, then the case review closes the case
-    desk.complete("enforcement", "Task_VerifyRectification", inv, rectification_done=True,
-                  supervision_notice_no="江环督〔2026〕6号")
+    desk.complete(
+        "enforcement",
+        "Task_VerifyRectification",
+        inv,
+        rectification_done=True,
+        supervision_notice_no="江环督〔2026〕6号",
+    )
     assert desk.ready(inv) == {"Task_PublishConclusions": "press_office"}
     desk.complete("press", "Task_PublishConclusions", inv)
     assert desk.ready(inv) == {"Task_CaseReview": "emergency_office"}  # 8 million yuan: no litigation referral
     closed = desk.complete("office", "Task_CaseReview", inv, start_plan_revision=False)
     assert closed["status"] == "completed" and closed["ready_tasks"] == []
 
-    rework = ["Task_RectificationMeasures", "Task_InvestigationReport", "Task_ReportToAuthorities",
-              "Task_VerifyRectification"]
+    rework = [
+        "Task_RectificationMeasures",
+        "Task_InvestigationReport",
+        "Task_ReportToAuthorities",
+        "Task_VerifyRectification",
+    ]
     assert desk.completed_elements(inv) == [
-        "Task_FormInvestigationTeam", "Task_FormInvestigationTeam", "Task_InvestigationPlan", *PARALLEL,
-        "Task_DetermineCause", "Task_DetermineResponsibility", *rework,
-        "Task_DetermineCause", "Task_DetermineResponsibility", *rework,
-        "Task_DetermineResponsibility", *rework,
-        "Task_VerifyRectification", "Task_PublishConclusions", "Task_CaseReview"]
+        "Task_FormInvestigationTeam",
+        "Task_FormInvestigationTeam",
+        "Task_InvestigationPlan",
+        *PARALLEL,
+        "Task_DetermineCause",
+        "Task_DetermineResponsibility",
+        *rework,
+        "Task_DetermineCause",
+        "Task_DetermineResponsibility",
+        *rework,
+        "Task_DetermineResponsibility",
+        *rework,
+        "Task_VerifyRectification",
+        "Task_PublishConclusions",
+        "Task_CaseReview",
+    ]
     path = desk.touched(inv)
     assert "End_CaseClosed" in path
-    assert not path & {"Task_DecideWhetherToInvestigate", "Task_PublicInterestLitigationReferral",
-                       "Service_StartPlanRevision"}
+    assert not path & {
+        "Task_DecideWhetherToInvestigate",
+        "Task_PublicInterestLitigationReferral",
+        "Service_StartPlanRevision",
+    }
     assert [i["definition_key"] for i in desk.by_business_key(bk)] == ["investigation_accountability"]
 
 
@@ -102,15 +150,15 @@ def test_city_eeb_decides_not_to_investigate_a_level_iv_case(desk):
     task = desk.task("leader", "Task_DecideWhetherToInvestigate", inv)
 
     # "no" without a reason is refused: the reason must be recorded
-    refused = desk.api.post(f"/api/v1/tasks/{task['id']}/complete", as_="leader",
-                            json={"data": {"investigate": False}})
+    refused = desk.api.post(f"/api/v1/tasks/{task['id']}/complete", as_="leader", json={"data": {"investigate": False}})
     assert refused.status_code == 422
     assert "investigation_decision_reason" in json.dumps(refused.get_json())
     assert desk.ready(inv) == {"Task_DecideWhetherToInvestigate": "leader"}
 
     reason = "事件污染范围小、未造成人员伤亡，企业已主动处置，由执法部门依法立案查处即可"
-    done = desk.complete("leader", "Task_DecideWhetherToInvestigate", inv, investigate=False,
-                         investigation_decision_reason=reason)
+    done = desk.complete(
+        "leader", "Task_DecideWhetherToInvestigate", inv, investigate=False, investigation_decision_reason=reason
+    )
     assert done["status"] == "completed" and done["ready_tasks"] == [] and done["ended_at"]
     assert done["data"]["investigate"] is False and done["data"]["investigation_decision_reason"] == reason
     path = desk.touched(inv)
@@ -124,8 +172,13 @@ def test_city_eeb_decides_not_to_investigate_a_level_iv_case(desk):
 
 def test_investigation_deadline_pauses_for_the_pollution_damage_assessment(desk):
     _, inv = desk.respond_and_close("LJ-2026-0414-11", DISCOVERED, ENDED)
-    desk.complete("leader", "Task_DecideWhetherToInvestigate", inv, investigate=True,
-                  investigation_decision_reason="群众反映强烈，决定组织调查")
+    desk.complete(
+        "leader",
+        "Task_DecideWhetherToInvestigate",
+        inv,
+        investigate=True,
+        investigation_decision_reason="群众反映强烈，决定组织调查",
+    )
     assert desk.ready(inv) == {"Task_FormInvestigationTeam": "leader"}
     assert desk.data(inv)["investigation_time_limit_days"] == 30  # level IV
     assert desk.data(inv)["report_recipients"] == ["same_level_government", "higher_level_eeb"]

@@ -29,16 +29,22 @@ def test_five_firsts_with_a_thousand_follow_up_reports_completes_and_replays(des
         desk.complete("duty", "Task_FollowUpReport", iid, propose_emergency_end=False, **facts)
         if n in (10, REPORTS):
             with desk.services.db.connect() as conn:
-                sizes.append(conn.execute(text("SELECT length(snapshot) FROM process_instance WHERE id = :i"),
-                                          {"i": iid}).scalar())
-    assert sizes[1] < 1.5 * sizes[0], sizes            # the live snapshot does not grow with the history
+                sizes.append(
+                    conn.execute(
+                        text("SELECT length(snapshot) FROM process_instance WHERE id = :i"), {"i": iid}
+                    ).scalar()
+                )
+    assert sizes[1] < 1.5 * sizes[0], sizes  # the live snapshot does not grow with the history
     assert len(desk.events(iid, "escalation_reevaluated")) == REPORTS
     assert desk.ready(iid)["Task_FollowUpReport"] == "duty_officer"
 
-    done = desk.drive(iid, answers={
-        "Task_FollowUpReport": {**facts, "propose_emergency_end": True},
-        "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
-    })
+    done = desk.drive(
+        iid,
+        answers={
+            "Task_FollowUpReport": {**facts, "propose_emergency_end": True},
+            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
+        },
+    )
     assert done["status"] == "completed"
     assert [e for e in desk.completed_elements(iid) if e == "Task_FollowUpReport"].__len__() == REPORTS + 1
     [inv] = [i for i in desk.by_business_key(bk) if i["definition_key"] == "investigation_accountability"]

@@ -21,13 +21,23 @@ def utc(*args: int) -> datetime:
 
 def start_revision(desk, business_key: str, trigger: str, details: str) -> int:
     """The plan owner reports a revision trigger (F2015 Art.12) directly through the API."""
-    started = desk.start("plan_revision", business_key, {
-        "plan_name": PLAN, "plan_owner_unit": OWNER, "revision_trigger": trigger,
-        "revision_trigger_details": details}, as_="owner")
+    started = desk.start(
+        "plan_revision",
+        business_key,
+        {"plan_name": PLAN, "plan_owner_unit": OWNER, "revision_trigger": trigger, "revision_trigger_details": details},
+        as_="owner",
+    )
     assert started["status"] == "running"
     assert desk.ready(started["id"]) == {"Task_RecordRevisionTrigger": "plan_owner"}
-    desk.complete("owner", "Task_RecordRevisionTrigger", started["id"], plan_name=PLAN, plan_owner_unit=OWNER,
-                  revision_trigger=trigger, revision_trigger_details=details)
+    desk.complete(
+        "owner",
+        "Task_RecordRevisionTrigger",
+        started["id"],
+        plan_name=PLAN,
+        plan_owner_unit=OWNER,
+        revision_trigger=trigger,
+        revision_trigger_details=details,
+    )
     assert desk.ready(started["id"]) == {"Task_RetrospectiveAssessment": "plan_owner"}
     return started["id"]
 
@@ -36,16 +46,22 @@ def test_filing_with_missing_documents_is_notified_at_once_then_filed(desk):
     bk = "PLAN-330122-2023-036"
     plan = start_revision(desk, bk, "drill_findings", "2026年3月演练发现雨水排口切断程序缺失")
     assert desk.inbox("authority", plan) == [] and desk.inbox("expert", plan) == []
-    desk.complete("owner", "Task_RetrospectiveAssessment", plan, revision_decision="major_revision",
-                  assessed_at="2026-04-14")
+    desk.complete(
+        "owner", "Task_RetrospectiveAssessment", plan, revision_decision="major_revision", assessed_at="2026-04-14"
+    )
     for element in ("Task_FormDraftingGroup", "Task_RiskAssessment", "Task_ResourceSurvey", "Task_DraftPlan"):
         assert desk.ready(plan) == {element: "plan_owner"}
         desk.complete("owner", element, plan)
     assert desk.ready(plan) == {"Task_Drill": "plan_owner", "Task_ExpertReview": "expert"}
 
     # the experts do not pass the draft: it is revised, then reviewed and drilled again
-    desk.complete("expert", "Task_ExpertReview", plan, review_passed=False,
-                  review_opinion="未明确雨水排口切断责任人，需修改后重新评审")
+    desk.complete(
+        "expert",
+        "Task_ExpertReview",
+        plan,
+        review_passed=False,
+        review_opinion="未明确雨水排口切断责任人，需修改后重新评审",
+    )
     desk.complete("owner", "Task_Drill", plan)
     assert desk.ready(plan) == {"Task_DraftPlan": "plan_owner"}
     desk.complete("owner", "Task_DraftPlan", plan, draft_version="2026版（修改稿）")
@@ -55,8 +71,9 @@ def test_filing_with_missing_documents_is_notified_at_once_then_filed(desk):
     assert desk.ready(plan) == {"Task_ExpertReview": "expert"}
     desk.complete("expert", "Task_ExpertReview", plan, review_passed=True, residents_representatives_invited=True)
     assert desk.ready(plan) == {"Task_SignAndIssue": "plan_owner"}
-    assert [e["payload"]["data"]["review_passed"] for e in desk.events(plan, "task_completed", "Task_ExpertReview")] \
-        == [False, True]
+    assert [
+        e["payload"]["data"]["review_passed"] for e in desk.events(plan, "task_completed", "Task_ExpertReview")
+    ] == [False, True]
     issued_at = "2026-04-14T10:00:00+08:00"
     desk.complete("owner", "Task_SignAndIssue", plan, issued_at=issued_at)
     submit = desk.ready_task(plan, "Task_SubmitFiling")
@@ -69,13 +86,24 @@ def test_filing_with_missing_documents_is_notified_at_once_then_filed(desk):
     assert check["lane"] == "filing_authority"
     assert desk.parse(check["due_at"]) == utc(2026, 4, 27, 1, 0)  # 5 working days: 21, 22, 23, 24, 27 April
     assert [f["id"] for f in check["form"] if f["type"] == "boolean"] == [
-        "doc_filing_form", "doc_plan_and_explanatory_note", "doc_risk_assessment_report",
-        "doc_resource_survey_report", "doc_review_opinion"]
+        "doc_filing_form",
+        "doc_plan_and_explanatory_note",
+        "doc_risk_assessment_report",
+        "doc_resource_survey_report",
+        "doc_review_opinion",
+    ]
 
     # two of the five documents are missing: one notice names both
-    desk.complete("authority", "Task_CheckFilingMaterials", plan, doc_filing_form=True,
-                  doc_plan_and_explanatory_note=True, doc_risk_assessment_report=False,
-                  doc_resource_survey_report=True, doc_review_opinion=False)
+    desk.complete(
+        "authority",
+        "Task_CheckFilingMaterials",
+        plan,
+        doc_filing_form=True,
+        doc_plan_and_explanatory_note=True,
+        doc_risk_assessment_report=False,
+        doc_resource_survey_report=True,
+        doc_review_opinion=False,
+    )
     assert desk.ready(plan) == {"Task_NotifyMissingMaterials": "filing_authority"}
     data = desk.data(plan)
     assert data["missing_documents"] == ["doc_risk_assessment_report", "doc_review_opinion"]
@@ -88,11 +116,23 @@ def test_filing_with_missing_documents_is_notified_at_once_then_filed(desk):
     assert desk.parse(resubmit["due_at"]) == utc(2026, 4, 28, 1, 0)  # 5 working days from the notice
 
     desk.clock.set(utc(2026, 4, 23, 1, 0))
-    desk.complete("owner", "Task_SubmitFiling", plan, filing_kind="change_filing",
-                  submission_notes="按临环备告〔2026〕8号补齐环境风险评估报告和评审意见")
-    desk.complete("authority", "Task_CheckFilingMaterials", plan, doc_filing_form=True,
-                  doc_plan_and_explanatory_note=True, doc_risk_assessment_report=True,
-                  doc_resource_survey_report=True, doc_review_opinion=True)
+    desk.complete(
+        "owner",
+        "Task_SubmitFiling",
+        plan,
+        filing_kind="change_filing",
+        submission_notes="按临环备告〔2026〕8号补齐环境风险评估报告和评审意见",
+    )
+    desk.complete(
+        "authority",
+        "Task_CheckFilingMaterials",
+        plan,
+        doc_filing_form=True,
+        doc_plan_and_explanatory_note=True,
+        doc_risk_assessment_report=True,
+        doc_resource_survey_report=True,
+        doc_review_opinion=True,
+    )
     assert desk.ready(plan) == {"Task_IssueFilingReceipt": "filing_authority"}
     assert desk.data(plan)["missing_documents"] == []
     desk.complete("authority", "Task_IssueFilingReceipt", plan, sealed_filing_form_issued=True)
@@ -147,8 +187,14 @@ def test_filing_deadline_counts_20_working_days_across_the_spring_festival(desk)
 def test_item_adjustment_is_notified_in_writing_within_20_working_days(desk):
     bk = "PLAN-330122-2023-052"
     plan = start_revision(desk, bk, "organisation_changed", "企业安全环保部负责人调整")
-    desk.complete("owner", "Task_RetrospectiveAssessment", plan, revision_decision="item_adjustment",
-                  assessed_at="2026-04-14", decision_reason="仅应急指挥部成员及联系方式发生变化，属个别内容调整")
+    desk.complete(
+        "owner",
+        "Task_RetrospectiveAssessment",
+        plan,
+        revision_decision="item_adjustment",
+        assessed_at="2026-04-14",
+        decision_reason="仅应急指挥部成员及联系方式发生变化，属个别内容调整",
+    )
     assert desk.ready(plan) == {"Task_AdjustItems": "plan_owner"}
     desk.complete("owner", "Task_AdjustItems", plan, issued_at="2026-04-14")
 
@@ -167,10 +213,22 @@ def test_item_adjustment_is_notified_in_writing_within_20_working_days(desk):
 
     # the simplified procedure: no drafting, review or filing check
     path = desk.touched(plan)
-    assert not path & {"Task_FormDraftingGroup", "Task_ExpertReview", "Task_SignAndIssue", "Task_SubmitFiling",
-                       "Task_CheckFilingMaterials", "Task_IssueFilingReceipt", "Task_OverdueChangeNotice"}
-    assert desk.completed_elements(plan) == ["Task_RecordRevisionTrigger", "Task_RetrospectiveAssessment",
-                                             "Task_AdjustItems", "Task_WrittenChangeNotice", "Task_PublishFiledPlan"]
+    assert not path & {
+        "Task_FormDraftingGroup",
+        "Task_ExpertReview",
+        "Task_SignAndIssue",
+        "Task_SubmitFiling",
+        "Task_CheckFilingMaterials",
+        "Task_IssueFilingReceipt",
+        "Task_OverdueChangeNotice",
+    }
+    assert desk.completed_elements(plan) == [
+        "Task_RecordRevisionTrigger",
+        "Task_RetrospectiveAssessment",
+        "Task_AdjustItems",
+        "Task_WrittenChangeNotice",
+        "Task_PublishFiledPlan",
+    ]
     desk.clock.set(utc(2026, 5, 20, 1, 0))
     assert desk.fire_due_timers() == 0  # notified in time: the change-notice timer was cancelled
 
@@ -180,14 +238,13 @@ def test_item_adjustment_is_notified_in_writing_within_20_working_days(desk):
     assert "End_PlanWithdrawn" in desk.touched(plan)
 
 
-
-
 def test_passed_second_review_leads_to_signature_when_the_drill_finishes_last(desk):
     """Regression: after a failed review, the drill branch carried the old ``review_passed = False`` to the join
     and, finishing after the experts, overwrote their new verdict; Script_ClearReviewVerdict clears it."""
     plan = start_revision(desk, "PLAN-330122-2023-037", "drill_findings", "演练发现问题")
-    desk.complete("owner", "Task_RetrospectiveAssessment", plan, revision_decision="major_revision",
-                  assessed_at="2026-04-14")
+    desk.complete(
+        "owner", "Task_RetrospectiveAssessment", plan, revision_decision="major_revision", assessed_at="2026-04-14"
+    )
     for element in ("Task_FormDraftingGroup", "Task_RiskAssessment", "Task_ResourceSurvey", "Task_DraftPlan"):
         desk.complete("owner", element, plan)
     desk.complete("expert", "Task_ExpertReview", plan, review_passed=False, review_opinion="需修改")
