@@ -9,9 +9,9 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.schemas import Id, QuerySchema, Text
-from engine.audit import PROBLEM_KINDS
-from engine.replay import DIVERGENCE_KINDS
-from engine.reports import OUTCOMES
+from engine.audit.replay import DIVERGENCE_KINDS
+from engine.audit.reports import OUTCOMES
+from engine.audit.verify import PROBLEM_KINDS
 
 
 # ------------------------------------------------------------------------------------------------ queries

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import click
 
-from engine.db import default_database_url, normalise_url
 from engine.errors import EmflowError
-from engine.migrate import upgrade
 from engine.services import BUNDLED_PROCESSES, build_services, deploy_paths
+from engine.store.db import default_database_url, normalise_url
+from engine.store.migrate import upgrade
 
 
 def _url() -> str:
@@ -150,7 +150,7 @@ def worker() -> None:
     """Fire due timers (run any number of these against PostgreSQL; each timer fires once)."""
     import signal
 
-    from engine.timers import Scheduler
+    from engine.runtime.timers import Scheduler
 
     url = _url()
     upgrade(url)
@@ -212,7 +212,7 @@ def _gunicorn(host: str, port: int, workers: int, threads: int, url: str, schedu
         def load(self):  # type: ignore[no-untyped-def]
             app = create_app({"DATABASE_URL": url})
             if scheduler:  # one per worker process, started after the fork
-                from engine.timers import Scheduler
+                from engine.runtime.timers import Scheduler
 
                 Scheduler(app.extensions["emflow"].timers).start()
             return app
@@ -262,7 +262,7 @@ def _audit_run(label: str, targets: list[int], check: Callable[[int], str | None
 @click.option("--all", "all_", is_flag=True, help="verify every instance")
 def audit_verify(instance_id: int | None, all_: bool) -> None:
     """Recompute the hash chains; name the first edited, deleted or reordered event. Exit 1 if any is broken."""
-    from engine.audit import ChainVerifier
+    from engine.audit.verify import ChainVerifier
 
     services = build_services(_url())
     verifier = ChainVerifier(services.db)
@@ -292,7 +292,7 @@ def audit_verify(instance_id: int | None, all_: bool) -> None:
 @click.option("--all", "all_", is_flag=True, help="replay every instance")
 def audit_replay(instance_id: int | None, all_: bool) -> None:
     """Re-execute the whole history and check it reproduces the stored state. Exit 1 on any divergence."""
-    from engine.replay import Replayer
+    from engine.audit.replay import Replayer
 
     if instance_id is None and not all_:
         raise click.UsageError("give an instance id or --all")

@@ -9,7 +9,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from api.converters import MAX_ID
 from engine.actors import ROLES
-from engine.instances import STATUSES, TASK_STATES
+from engine.runtime.instances import STATUSES, TASK_STATES
 
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _UNSTORABLE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")

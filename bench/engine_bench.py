@@ -23,8 +23,8 @@ from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser  # noqa: E4
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
 from engine.actors import Actor  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
 from engine.services import build_services  # noqa: E402
+from engine.store.migrate import upgrade  # noqa: E402
 
 DIAGRAM = Path(__file__).with_name("ten_nodes.bpmn")
 DUTY = Actor("bench", "responder", ("duty_officer",))

@@ -25,11 +25,11 @@ from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from engine.actors import Actor  # noqa: E402
-from engine.migrate import upgrade  # noqa: E402
+from engine.bpmn.compat import EmflowParser, EmflowScriptEngine  # noqa: E402
+from engine.runtime.service_tasks import FUNCTIONS, SERVICES  # noqa: E402
 from engine.sandbox import SandboxedEnvironment  # noqa: E402
-from engine.service_tasks import FUNCTIONS, SERVICES  # noqa: E402
 from engine.services import build_services  # noqa: E402
-from engine.spiff_compat import EmflowParser, EmflowScriptEngine  # noqa: E402
+from engine.store.migrate import upgrade  # noqa: E402
 
 DIAGRAM = ROOT / "tests" / "fixtures" / "loop_n.bpmn"
 CHECKPOINTS = (1, 10, 100, 1000, 5000)

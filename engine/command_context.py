@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.actors import Actor
-from engine.history import PendingEvent
+from engine.store.history import PendingEvent
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class CommandContext:
     seq: int = 0
     decisions: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     """Where rule decisions come from: None asks the rules layer; replay hands over the recorded ones
-    (``engine.replay.RecordedDecisions``), so a ruleset deployed later never rewrites a replayed past."""
+    (``engine.audit.replay.RecordedDecisions``), so a ruleset deployed later never rewrites a replayed past."""
     _counter: int = 0
 
     def next_uuid(self) -> uuid.UUID:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from engine.validation import Problem
+    from engine.definitions.validation import Problem
 
 
 class EmflowError(Exception):

@@ -6,13 +6,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.clock import Clock, SystemClock
-from engine.db import Database
-from engine.definitions import DefinitionInfo, DefinitionService
-from engine.instances import InstanceService
-from engine.rulesets import RulesetService
-from engine.timers import TimerService
-from engine.users import UserService
-from engine.workflow_cache import WorkflowCache
+from engine.definitions.service import DefinitionInfo, DefinitionService
+from engine.runtime.instances import InstanceService
+from engine.runtime.rulesets import RulesetService
+from engine.runtime.timers import TimerService
+from engine.runtime.users import UserService
+from engine.runtime.workflow_cache import WorkflowCache
+from engine.store.db import Database
 
 BUNDLED_PROCESSES = Path(__file__).resolve().parent.parent / "processes"
 

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine.migrate import upgrade
-from engine.models import Base
+from engine.store.migrate import upgrade
+from engine.store.models import Base
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.actors import Actor
-from engine.models import HistoryEvent, Task, Timer
 from engine.services import build_services
+from engine.store.models import HistoryEvent, Task, Timer
 from tests.conftest import FIXTURES, ROOT, _truncate
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]

@@ -24,9 +24,9 @@ from api.audit_schemas import (
 )
 from api.auth import ADMIN, AUDITOR, requires
 from api.context import query, services
-from engine.audit import ChainVerifier
-from engine.replay import Replayer
-from engine.reports import Reports, TimelineEvent
+from engine.audit.replay import Replayer
+from engine.audit.reports import Reports, TimelineEvent
+from engine.audit.verify import ChainVerifier
 
 bp = Blueprint("audit", __name__)
 

@@ -1,7 +1,7 @@
 """Hostile input through the HTTP API, on SQLite and PostgreSQL: the server answers 4xx, leaks nothing, runs nothing.
 
-Unit tests of ``engine.xmlsafe`` and ``engine.sandbox`` prove the parts; these prove the doors: every way a diagram
-reaches the server (raw body, multipart upload, /definitions/validate), every place diagram code hides (script,
+Unit tests of ``engine.definitions.xmlsafe`` and ``engine.sandbox`` prove the parts; these prove the doors: every way a
+diagram reaches the server (raw body, multipart upload, /definitions/validate), every place diagram code hides (script,
 condition, timer, form default), and the request envelope itself (size, content type, JSON shape, path ids).
 Secrets and marker files live under ``tmp_path`` so that a leak or an escape would be seen, not assumed.
 """
@@ -20,7 +20,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pytest
 from sqlalchemy import select
 
-from engine.models import Base
+from engine.store.models import Base
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 HEAD = (

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select, update
 
 from engine.clock import FixedClock
-from engine.models import HistoryEvent, ProcessInstance
 from engine.services import Services, build_services
+from engine.store.models import HistoryEvent, ProcessInstance
 from tests.conftest import FIXTURES, Api, make_users
 
 AUDIT_FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy import delete, insert, update
 
 from api.cli import main
-from engine import history
+from engine.store import history
 from tests.audit.conftest import H, I
 
 

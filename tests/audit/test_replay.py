@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 from api.cli import main
-from engine.replay import decisions_from_history
+from engine.audit.replay import decisions_from_history
 from tests.audit.conftest import T0, H, I, Recorder, _replay, _view
 
 INCIDENT = "INC-2026-042"
@@ -308,9 +308,10 @@ def test_replay_answers_4xx_for_what_cannot_be_replayed(env, incident):
 
 @pytest.fixture
 def decisions_hook(monkeypatch):
-    """Counts the times the rules in force are asked (``RulesetService.decide``); ``engine.service_tasks._decide``
-    consults ``CommandContext.decisions`` first, so replay should ask them nothing."""
-    from engine.rulesets import RulesetService
+    """Counts the times the rules in force are asked (``RulesetService.decide``);
+    ``engine.runtime.service_tasks._decide`` consults ``CommandContext.decisions`` first, so replay should ask them
+    nothing."""
+    from engine.runtime.rulesets import RulesetService
 
     asked = []
     rules_decide = RulesetService.decide
@@ -333,7 +334,7 @@ def test_with_the_hook_replay_uses_the_recorded_decisions_not_todays_rules(env, 
         raise AssertionError("replay asked the rules")
 
     monkeypatch.setattr("rules.decide", no_rules)
-    monkeypatch.setattr("engine.rulesets.RulesetService.decide", lambda self, facts, *a, **k: no_rules(facts))
+    monkeypatch.setattr("engine.runtime.rulesets.RulesetService.decide", lambda self, facts, *a, **k: no_rules(facts))
     body = _replay(env, parent).get_json()
     assert body.get("consistent") is True, body
     regraded = next(e for e in env.history(parent) if e["kind"] == "escalation_reevaluated")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from engine.service_tasks import FACT_DEFAULTS
+from engine.runtime.service_tasks import FACT_DEFAULTS
 from tests.audit.conftest import ROOT_PROCESSES, Recorder, _replay, _view
 
 INCIDENT = "INC-2026-0315"

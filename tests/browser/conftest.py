@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 import requests
 
-from engine.migrate import upgrade
 from engine.services import BUNDLED_PROCESSES, deploy_paths
+from engine.store.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 OUTPUT = ROOT / "test-output"

@@ -8,9 +8,9 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import text
 
 from engine.actors import Actor
+from engine.bpmn.compat import EmflowParser, EmflowScriptEngine, dump_workflow, prune_finished
+from engine.runtime.service_tasks import FUNCTIONS, SERVICES
 from engine.sandbox import SandboxedEnvironment
-from engine.service_tasks import FUNCTIONS, SERVICES
-from engine.spiff_compat import EmflowParser, EmflowScriptEngine, dump_workflow, prune_finished
 from tests.conftest import FIXTURES
 
 DUTY = Actor("duty", "responder", ("duty_officer",))
@@ -39,7 +39,7 @@ def _iterate(wf: BpmnWorkflow, prune: bool) -> None:
 
 def test_the_iterator_depth_limit_is_lifted():
     """Unpruned, SpiffWorkflow 3.2 stops seeing READY tasks after ~250 iterations (max_depth=1000);
-    engine.spiff_compat lifts the limit, so even the unpruned tree keeps working."""
+    engine.bpmn.compat lifts the limit, so even the unpruned tree keeps working."""
     wf = _raw_loop(400)
     for _ in range(399):
         _iterate(wf, prune=False)

@@ -297,7 +297,7 @@ def test_run_time_script_errors_report_the_script_line(tmp_path: Path) -> None:
 def test_a_valid_diagram_runs_under_the_sandbox() -> None:
     from SpiffWorkflow.util.task import TaskState
 
-    from engine.validation import parse_definition
+    from engine.definitions.validation import parse_definition
 
     xml = (
         (FIXTURES / "incident_collab.bpmn")

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from engine.actors import Actor
 from engine.clock import FixedClock
-from engine.models import Timer
 from engine.services import build_services
+from engine.store.models import Timer
 from tests.conftest import FIXTURES
 
 DUTY = Actor("duty", "responder", ("duty_officer",))
@@ -120,7 +120,7 @@ def test_scheduler_thread_fires_on_time_without_polling(database_url):
     """The real clock: a timer due in 0.3 s is fired by the sleeping scheduler, woken by the commit."""
     import time
 
-    from engine.timers import Scheduler
+    from engine.runtime.timers import Scheduler
 
     services = build_services(database_url)
     services.definitions.deploy((FIXTURES / "deadline.bpmn").read_bytes(), "test")

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 
+from engine.definitions.validation import ParsedDefinition, Problem, check, parse_definition
+from engine.definitions.xmlsafe import MAX_XML_BYTES, XmlForbidden, line_of, parse_xml
 from engine.errors import DefinitionInvalid
-from engine.validation import ParsedDefinition, Problem, check, parse_definition
-from engine.xmlsafe import MAX_XML_BYTES, XmlForbidden, line_of, parse_xml
 
 FIXTURES = Path(__file__).parent / "fixtures"
 MALFORMED = FIXTURES / "malformed"

@@ -20,8 +20,8 @@ import SpiffWorkflow.bpmn.parser as bpmn_parser
 from lxml import etree
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
-from engine import validation
-from engine.forms import FIELD_TYPES
+from engine.definitions import validation
+from engine.definitions.forms import FIELD_TYPES
 from engine.sandbox import SandboxedEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -291,7 +291,7 @@ def test_processes_holds_the_three_diagrams() -> None:
 
 @diagrams
 def test_diagram_passes_the_deploy_time_validator(key: str) -> None:
-    """No errors from engine.validation.check, which also has CamundaParser build the spec."""
+    """No errors from engine.definitions.validation.check, which also has CamundaParser build the spec."""
     kwargs = {"functions": FUNCTIONS}
     if "topics" in inspect.signature(validation.check).parameters:
         kwargs["topics"] = TOPICS

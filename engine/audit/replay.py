@@ -16,7 +16,7 @@ in its transaction); here the instance it started is looked up and compared with
 Rule decisions come from the recorded ruleset version, not from whatever rules are deployed today: replay hands
 the escalation services the decisions that history recorded (``RecordedDecisions``, set as
 ``CommandContext.decisions``), after checking that the facts they were made on are the facts replay computed.
-Until ``engine.service_tasks`` consults that hook, the services re-evaluate and replay compares the new decision
+Until ``engine.runtime.service_tasks`` consults that hook, the services re-evaluate and replay compares the new decision
 with the recorded one — a ruleset that would now decide differently shows as a divergence at that event.
 """
 
@@ -38,15 +38,22 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from engine import command_context
-from engine import instances as _engine
 from engine.actors import Actor
-from engine.audit import StoredEvent
+from engine.audit.verify import StoredEvent
+from engine.bpmn.compat import dump_workflow
+from engine.bpmn.effects import (
+    all_tasks,
+    deadline_of,
+    fired_timer_events,
+    task_states,
+    transition_events,
+    waiting_timers,
+)
 from engine.command_context import CommandContext
-from engine.definitions import LoadedDefinition
-from engine.effects import all_tasks, deadline_of, fired_timer_events, task_states, transition_events, waiting_timers
+from engine.definitions.service import LoadedDefinition
 from engine.errors import Conflict, DataInvalid, EmflowError, NotFound
-from engine.history import PendingEvent, json_safe
-from engine.instances import (
+from engine.runtime import instances as _engine
+from engine.runtime.instances import (
     CANCELLED,
     COMPLETED,
     RUNNING,
@@ -54,8 +61,8 @@ from engine.instances import (
     InstanceService,
     _data_of,
 )
-from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
-from engine.spiff_compat import dump_workflow
+from engine.store.history import PendingEvent, json_safe
+from engine.store.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
 
 STARTED, COMPLETED_TASK, MESSAGE, TIMER_DUE = "instance_started", "task_completed", "message_received", "timer_due"
 CANCEL, SUSPEND, RESUME, CLAIM = "instance_cancelled", "instance_suspended", "instance_resumed", "task_claimed"

@@ -21,11 +21,11 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from engine.clock import Clock
-from engine.db import Database
-from engine.definitions import DefinitionService
+from engine.definitions.service import DefinitionService
 from engine.errors import NotFound
-from engine.instances import CANCELLED, RUNNING, SUSPENDED
-from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
+from engine.runtime.instances import CANCELLED, RUNNING, SUSPENDED
+from engine.store.db import Database
+from engine.store.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
 
 MET, MISSED, OPEN, CANCELLED_OUTCOME, ELAPSED = "met", "missed", "open", "cancelled", "elapsed"
 OUTCOMES = (MET, MISSED, OPEN, CANCELLED_OUTCOME, ELAPSED)

@@ -22,13 +22,10 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from engine import command_context, history
+from engine import command_context
 from engine.actors import SYSTEM, Actor
-from engine.clock import Clock
-from engine.command_context import CommandContext
-from engine.db import Database
-from engine.definitions import DefinitionService, LoadedDefinition
-from engine.effects import (
+from engine.bpmn.compat import EmflowScriptEngine, dump_workflow, load_workflow, prune_finished
+from engine.bpmn.effects import (
     TaskChanges,
     TimerChanges,
     fired_timer_events,
@@ -39,14 +36,18 @@ from engine.effects import (
     transition_events,
     waiting_timers,
 )
+from engine.clock import Clock
+from engine.command_context import CommandContext
+from engine.definitions.forms import FormField, validate
+from engine.definitions.service import DefinitionService, LoadedDefinition
 from engine.errors import Conflict, DataInvalid, EmflowError, Forbidden, NotFound, ProcessError
-from engine.forms import FormField, validate
-from engine.history import PendingEvent, json_safe
-from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
+from engine.runtime.service_tasks import FUNCTIONS, SERVICES
+from engine.runtime.workflow_cache import WorkflowCache
 from engine.sandbox import SandboxedEnvironment
-from engine.service_tasks import FUNCTIONS, SERVICES
-from engine.spiff_compat import EmflowScriptEngine, dump_workflow, load_workflow, prune_finished
-from engine.workflow_cache import WorkflowCache
+from engine.store import history
+from engine.store.db import Database
+from engine.store.history import PendingEvent, json_safe
+from engine.store.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
 
 RUNNING, SUSPENDED, COMPLETED, CANCELLED = "running", "suspended", "completed", "cancelled"
 STATUSES = (RUNNING, SUSPENDED, COMPLETED, CANCELLED)

@@ -18,9 +18,9 @@ from sqlalchemy.exc import IntegrityError
 
 import rules
 from engine.clock import Clock
-from engine.db import Database
 from engine.errors import Conflict, DataInvalid, EmflowError, NotFound
-from engine.models import Ruleset as RulesetRow
+from engine.store.db import Database
+from engine.store.models import Ruleset as RulesetRow
 
 _R = RulesetRow.__table__
 BUNDLED_RULESETS = Path(rules.__file__).resolve().parent / "rulesets"

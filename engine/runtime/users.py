@@ -14,10 +14,10 @@ from sqlalchemy.exc import IntegrityError
 
 from engine.actors import ROLES, Actor
 from engine.clock import Clock
-from engine.db import Database
 from engine.errors import Conflict, DataInvalid
-from engine.history import json_safe
-from engine.models import AuditEntry, User
+from engine.store.db import Database
+from engine.store.history import json_safe
+from engine.store.models import AuditEntry, User
 
 LANE_IDS = (
     "duty_officer",

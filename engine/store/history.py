@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from engine.models import HistoryEvent
+from engine.store.models import HistoryEvent
 
 GENESIS = "0" * 64
 

@@ -1,6 +1,6 @@
 """The schema: definitions, instances, the task projection, timers, the history, rulesets and users.
 
-Names read as the domain. Migrations (``engine/migrations``) create these tables; ``create_all`` is never used
+Names read as the domain. Migrations (``engine/store/migrations``) create these tables; ``create_all`` is never used
 outside throw-away test databases.
 """
 

@@ -17,9 +17,9 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import SYSTEM, Actor
-from engine.definitions import LoadedDefinition
-from engine.history import PendingEvent, json_safe
-from engine.spiff_compat import timer_due
+from engine.bpmn.compat import timer_due
+from engine.definitions.service import LoadedDefinition
+from engine.store.history import PendingEvent, json_safe
 
 RECORDED = TaskState.WAITING | TaskState.READY | TaskState.STARTED | TaskState.FINISHED_MASK
 

@@ -199,7 +199,7 @@ class EmflowScriptEngine(PythonScriptEngine):
     def __init__(self, environment: Any, services: dict[str, Any], rulesets: Any = None):
         super().__init__(environment=environment)
         self.services = services
-        self.rulesets = rulesets  # engine.rulesets.RulesetService: the rules in force
+        self.rulesets = rulesets  # engine.runtime.rulesets.RulesetService: the rules in force
 
     def call_service(
         self, task: Any, topic: str | None = None, properties: dict[str, str] | None = None, **_: Any

@@ -1,6 +1,6 @@
 """Tamper evidence: walk an instance's hash chain again and name the first event that no longer fits.
 
-Every history row carries ``prev_hash`` and ``hash = sha256(prev_hash + canonical(event))`` (``engine.history``)
+Every history row carries ``prev_hash`` and ``hash = sha256(prev_hash + canonical(event))`` (``engine.store.history``)
 and the instance row keeps the head of the chain (``history_seq``, ``history_head``). Recomputing the chain tells
 apart what was done to the table directly:
 
@@ -25,10 +25,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine.db import Database
 from engine.errors import NotFound
-from engine.history import GENESIS, PendingEvent, canonical, chain
-from engine.models import HistoryEvent, ProcessInstance
+from engine.store.db import Database
+from engine.store.history import GENESIS, PendingEvent, canonical, chain
+from engine.store.models import HistoryEvent, ProcessInstance
 
 EDITED, DELETED, REORDERED, APPENDED, HEAD_MISMATCH = "edited", "deleted", "reordered", "appended", "head_mismatch"
 PROBLEM_KINDS = (EDITED, DELETED, REORDERED, APPENDED, HEAD_MISMATCH)

@@ -3,7 +3,7 @@
 SpiffWorkflow's parser stops at the first problem, reports no line numbers, skips whatever is not
 reachable from a start event, and checks nothing inside conditions, scripts or timers: a bad condition, an
 unquoted timer or ``__import__('os')`` surfaces only when an incident reaches it. This module reads the
-document itself (parsed safely by ``engine.xmlsafe``), checks the structure the engine depends on and every
+document itself (parsed safely by ``engine.definitions.xmlsafe``), checks the structure the engine depends on and every
 piece of diagram code (through the sandbox's allow-list), and only then lets ``CamundaParser`` build the spec
 from the same tree.
 
@@ -28,11 +28,11 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
+from engine.bpmn.compat import EmflowParser
+from engine.definitions.forms import FIELD_TYPES
+from engine.definitions.xmlsafe import XmlRejected, parse_xml
 from engine.errors import DefinitionInvalid
-from engine.forms import FIELD_TYPES
 from engine.sandbox import ALLOWED_FUNCTIONS, ForbiddenExpression, check_expression
-from engine.spiff_compat import EmflowParser
-from engine.xmlsafe import XmlRejected, parse_xml
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"

@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 
 from engine.clock import Clock
-from engine.db import Database
 from engine.errors import Conflict, EmflowError
-from engine.instances import InstanceService
-from engine.models import ProcessInstance, Timer
+from engine.runtime.instances import InstanceService
+from engine.store.db import Database
+from engine.store.models import ProcessInstance, Timer
 
 log = logging.getLogger("emflow.timers")
 

@@ -16,12 +16,12 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.clock import Clock
-from engine.db import Database
+from engine.definitions.forms import FormField, form_of
+from engine.definitions.validation import ParsedDefinition, Problem, check, parse_definition
 from engine.errors import Conflict, NotFound
-from engine.forms import FormField, form_of
-from engine.models import ProcessDefinition
-from engine.service_tasks import FUNCTIONS, SERVICES
-from engine.validation import ParsedDefinition, Problem, check, parse_definition
+from engine.runtime.service_tasks import FUNCTIONS, SERVICES
+from engine.store.db import Database
+from engine.store.models import ProcessDefinition
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from engine.db import make_engine
-from engine.models import Base
+from engine.store.db import make_engine
+from engine.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata
