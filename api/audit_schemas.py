@@ -9,7 +9,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from api.schemas import Id, QuerySchema, Text
-from engine.audit.replay import DIVERGENCE_KINDS
+from engine.audit.divergence import DIVERGENCE_KINDS
 from engine.audit.reports import OUTCOMES
 from engine.audit.verify import PROBLEM_KINDS
 

@@ -9,7 +9,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from api.converters import MAX_ID
 from engine.actors import ROLES
-from engine.runtime.instances import STATUSES, TASK_STATES
+from engine.names import InstanceStatus, TaskRowState
+from engine.runtime.queries import ALL_STATES
 
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _UNSTORABLE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
@@ -87,7 +88,7 @@ class DefinitionQuery(QuerySchema):
 
 class InstanceQuery(QuerySchema):
     definition_key = Text(load_default=None, validate=validate.Length(max=200))
-    status = fields.String(load_default=None, validate=validate.OneOf(STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(tuple(InstanceStatus)))
     business_key = Text(load_default=None, validate=validate.Length(max=200))
     limit = fields.Integer(load_default=100, validate=validate.Range(1, 1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_ID))
@@ -96,7 +97,7 @@ class InstanceQuery(QuerySchema):
 class TaskQuery(QuerySchema):
     lane = Text(load_default=None, validate=validate.Length(max=200))
     instance_id = Id(strict=False, load_default=None)
-    state = fields.String(load_default="READY", validate=validate.OneOf((*TASK_STATES, "ALL")))
+    state = fields.String(load_default=TaskRowState.READY.value, validate=validate.OneOf((*TaskRowState, ALL_STATES)))
     overdue = fields.Boolean(load_default=None, allow_none=True)
     limit = fields.Integer(load_default=200, validate=validate.Range(1, 1000))
     offset = fields.Integer(load_default=0, validate=validate.Range(0, MAX_ID))

@@ -22,9 +22,12 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 
+from engine import bpmn  # noqa: E402
 from engine.actors import Actor  # noqa: E402
 from engine.services import build_services  # noqa: E402
 from engine.store.migrate import upgrade  # noqa: E402
+
+bpmn.install()  # as in the engine's services: raw and emflow runs share SpiffWorkflow's corrections
 
 DIAGRAM = Path(__file__).with_name("ten_nodes.bpmn")
 DUTY = Actor("bench", "responder", ("duty_officer",))

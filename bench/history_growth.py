@@ -24,12 +24,15 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
+from engine import bpmn  # noqa: E402
 from engine.actors import Actor  # noqa: E402
-from engine.bpmn.compat import EmflowParser, EmflowScriptEngine  # noqa: E402
+from engine.bpmn.parser import EmflowParser  # noqa: E402
+from engine.bpmn.script_engine import EmflowScriptEngine, SandboxedEnvironment  # noqa: E402
 from engine.runtime.service_tasks import FUNCTIONS, SERVICES  # noqa: E402
-from engine.sandbox import SandboxedEnvironment  # noqa: E402
 from engine.services import build_services  # noqa: E402
 from engine.store.migrate import upgrade  # noqa: E402
+
+bpmn.install()  # as in the engine's services: raw and emflow runs share SpiffWorkflow's corrections
 
 DIAGRAM = ROOT / "tests" / "fixtures" / "loop_n.bpmn"
 CHECKPOINTS = (1, 10, 100, 1000, 5000)

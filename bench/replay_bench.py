@@ -21,11 +21,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from engine import bpmn  # noqa: E402
 from engine.actors import Actor  # noqa: E402
 from engine.audit.replay import Replayer  # noqa: E402
 from engine.clock import FixedClock  # noqa: E402
 from engine.services import build_services  # noqa: E402
 from engine.store.migrate import upgrade  # noqa: E402
+
+bpmn.install()  # as in the engine's services: raw and emflow runs share SpiffWorkflow's corrections
 
 DUTY = Actor("bench", "responder", ("duty_officer",))
 LOOP = """<?xml version="1.0" encoding="UTF-8"?>

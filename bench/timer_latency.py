@@ -22,11 +22,14 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
+from engine import bpmn  # noqa: E402
 from engine.actors import Actor  # noqa: E402
-from engine.bpmn.compat import EmflowParser  # noqa: E402
+from engine.bpmn.parser import EmflowParser  # noqa: E402
 from engine.runtime.timers import Scheduler  # noqa: E402
 from engine.services import build_services  # noqa: E402
 from engine.store.migrate import upgrade  # noqa: E402
+
+bpmn.install()  # as in the engine's services: raw and emflow runs share SpiffWorkflow's corrections
 
 DIAGRAM = ROOT / "tests" / "fixtures" / "deadline.bpmn"
 DUTY = Actor("bench", "responder", ("duty_officer",))
@@ -73,9 +76,8 @@ def raw_spiff_polling(n: int, poll_seconds: float = 1.0) -> list[float]:
     parser = EmflowParser()
     parser.add_bpmn_file(str(DIAGRAM))
     spec, subs = parser.get_spec("deadline"), parser.get_subprocess_specs("deadline")
-    from engine.bpmn.compat import EmflowScriptEngine
+    from engine.bpmn.script_engine import EmflowScriptEngine, SandboxedEnvironment
     from engine.runtime.service_tasks import FUNCTIONS, SERVICES
-    from engine.sandbox import SandboxedEnvironment
 
     engine = EmflowScriptEngine(SandboxedEnvironment(FUNCTIONS), SERVICES)
     base = datetime.now(UTC) + timedelta(seconds=2)

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from engine.actors import Actor
-from engine.store.history import PendingEvent
+from engine.events import PendingEvent
 
 
 @dataclass(frozen=True)

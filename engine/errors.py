@@ -6,10 +6,20 @@ the line. The API maps ``code``-bearing classes to HTTP status codes in one plac
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from engine.definitions.validation import Problem
+
+class Problem(Protocol):
+    """One problem of a document (``engine.definitions.validation.Problem`` is the one the validator reports)."""
+
+    @property
+    def element_id(self) -> str | None: ...
+
+    @property
+    def message(self) -> str: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
 
 
 class EmflowError(Exception):
@@ -28,7 +38,7 @@ class DefinitionInvalid(EmflowError):
 
     code = "invalid_definition"
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: Sequence[Problem]):
         self.problems = list(problems)
         head = "; ".join((f"{p.element_id}: " if p.element_id else "") + p.message for p in self.problems[:3])
         more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""

@@ -12,7 +12,7 @@ network, and removing builtins is not enough (``().__class__.__base__.__subclass
    ``yield``/``await``/``async``, ``:=``, ``match``, ``@``, any name starting with ``_`` (except ``_``
    itself), any attribute starting with ``_``, assignment to attributes, slice assignment.
 2. **Calls only to allow-listed functions** (``ALLOWED_FUNCTIONS`` plus the host's own, see
-   ``make_script_engine``) or to a small set of methods of plain data (``SAFE_METHODS``, e.g. ``d.get('k')``,
+   ``engine.bpmn.script_engine``) or to a small set of methods of plain data (``SAFE_METHODS``, e.g. ``d.get('k')``,
    ``s.lower()``). ``dir()`` is allowed only without arguments (the ``'x' in dir()`` "is it set" idiom).
 3. **Attribute access is checked at run time by type**: ``x.get`` is rewritten to a guard that allows it
    only if ``type(x)`` is exactly a plain data type (dict, list, tuple, str, set, frozenset) and the name is
@@ -39,8 +39,6 @@ import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Any
-
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
 from engine.errors import EmflowError
 
@@ -404,7 +402,10 @@ class _Rewriter(ast.NodeTransformer):
 
 
 @functools.lru_cache(maxsize=2048)
-def _compile(source: str, mode: str, callable_names: frozenset[str]) -> Any:
+def compile_checked(source: str, mode: str, callable_names: frozenset[str]) -> Any:
+    """Diagram code checked against the allow-list and rewritten through the guards, compiled (cached: the same
+    expression runs in every instance). Run it only in a namespace holding ``GUARDS`` and the allow-listed
+    builtins, as ``engine.bpmn.script_engine.SandboxedEnvironment`` does."""
     tree = _parse_and_check(source, mode, callable_names)
     tree = ast.fix_missing_locations(_Rewriter().visit(tree))
     # '<string>' is what SpiffWorkflow looks for in tracebacks to report the failing script line.
@@ -487,72 +488,25 @@ def _getattr(obj: Any, name: str) -> Any:
     return getattr(obj, name)
 
 
-class SandboxedEnvironment(TaskDataEnvironment):
-    """SpiffWorkflow's task-data environment with the allow-list enforced on every evaluate and execute.
-
-    Every path by which SpiffWorkflow runs diagram code (gateways, scripts, timers, loop and completion
-    conditions, message correlations) goes through ``evaluate``/``execute`` here, some of them bypassing the
-    script engine, so the check lives in the environment, not in the engine.
-    """
-
-    def __init__(self, functions: Mapping[str, Callable[..., Any]] | None = None):
-        functions = dict(functions or {})
-        for name, fn in functions.items():
-            if not name.isidentifier() or name.startswith("_"):
-                raise ValueError(f"function name {name!r} must be an identifier not starting with '_'")
-            if name in ALLOWED_FUNCTIONS:
-                raise ValueError(f"function name {name!r} would shadow the built-in allow-list")
-            if not callable(fn):
-                raise ValueError(f"{name!r} is not callable")
-        # Host functions live in the globals (as SpiffWorkflow expects: task data may not overwrite them);
-        # the guards are globals too, so they are stripped from task data after every script.
-        super().__init__({**functions, _GETATTR: _getattr, _BINOP: _binop})
-        self.callable_names = frozenset(ALLOWED_FUNCTIONS) | frozenset(functions)
-        # Applied last to every namespace: task data (say a submitted "__builtins__") cannot replace them.
-        self._protected = {"__builtins__": dict(ALLOWED_FUNCTIONS), _GETATTR: _getattr, _BINOP: _binop}
-
-    def evaluate(self, expression: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> Any:
-        code = _compile(expression, "eval", self.callable_names)
-        namespace = dict(self.globals)
-        namespace.update(external_context or {})
-        namespace.update(context)
-        namespace.update(self._protected)
-        return eval(code, namespace)  # checked and rewritten by _compile
-
-    def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
-        code = _compile(script if script is not None else "", "exec", self.callable_names)
-        external_context = external_context or {}
-        self.check_for_overwrite(context, external_context)
-        context.update(self.globals)
-        context.update(external_context)
-        context.update(self._protected)
-        try:
-            exec(code, context)  # checked and rewritten by _compile
-        finally:
-            self._remove_globals_and_functions_from_context(context, external_context)
-            for name in self._protected:
-                context.pop(name, None)
-        return True
+GUARDS: Mapping[str, Callable[..., Any]] = MappingProxyType({_GETATTR: _getattr, _BINOP: _binop})
+"""The functions rewritten code calls for attribute reads and size-guarded operators, by their reserved names."""
 
 
-def make_script_engine(functions: Mapping[str, Callable[..., Any]] | None = None) -> PythonScriptEngine:
-    """The only script engine emflow gives SpiffWorkflow (its default runs any Python a diagram contains).
-
-    ``functions`` adds host callables to the allow-list (e.g. service-task hooks); pass the same names to the
-    validator (``check(..., functions=...)``) so diagrams calling them deploy.
-    """
-    return PythonScriptEngine(environment=SandboxedEnvironment(functions))
+def clear_caches() -> None:
+    """Forget compiled expressions (tests clear it so that one test's compiled code never hides another's bug)."""
+    compile_checked.cache_clear()
 
 
 __all__ = [
     "ALLOWED_FUNCTIONS",
+    "GUARDS",
     "MAX_INT_BITS",
     "MAX_RANGE",
     "MAX_SEQUENCE_LENGTH",
     "MAX_SOURCE_CHARS",
     "SAFE_METHODS",
     "ForbiddenExpression",
-    "SandboxedEnvironment",
     "check_expression",
-    "make_script_engine",
+    "clear_caches",
+    "compile_checked",
 ]

@@ -1,14 +1,20 @@
-"""The engine's services wired together; the API, the CLI and the worker each build one of these."""
+"""The engine's services wired together (the composition root); the API, the CLI and the worker each build one.
+
+This is where SpiffWorkflow's corrections are installed (``engine.bpmn.install``) and where the definitions learn
+which engine services and host functions diagrams may call. See docs/ARCHITECTURE.md.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine import bpmn
 from engine.clock import Clock, SystemClock
 from engine.definitions.service import DefinitionInfo, DefinitionService
 from engine.runtime.instances import InstanceService
 from engine.runtime.rulesets import RulesetService
+from engine.runtime.service_tasks import FUNCTIONS, SERVICES
 from engine.runtime.timers import TimerService
 from engine.runtime.users import UserService
 from engine.runtime.workflow_cache import WorkflowCache
@@ -32,9 +38,10 @@ class Services:
 
 
 def build_services(database_url: str | None = None, clock: Clock | None = None, cache_size: int = 2000) -> Services:
+    bpmn.install()
     db = Database(database_url)
     clock = clock or SystemClock()
-    definitions = DefinitionService(db, clock)
+    definitions = DefinitionService(db, clock, FUNCTIONS, SERVICES)
     rulesets = RulesetService(db, clock)
     instances = InstanceService(db, definitions, clock, WorkflowCache(cache_size), rulesets)
     return Services(

@@ -16,8 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
+from engine import bpmn
 from engine.store.migrate import upgrade
 from engine.store.models import Base
+
+bpmn.install()  # tests that drive SpiffWorkflow directly get the same corrections as the engine's services
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"

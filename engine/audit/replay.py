@@ -1,6 +1,6 @@
 """Replay: re-execute an instance's recorded commands and check that they reproduce what was recorded.
 
-History is the truth and replay is a test (STYLE.md). The commands of a history (``instance_started``,
+History is the truth and replay is a test. The commands of a history (``instance_started``,
 ``task_completed``, ``message_received``, ``timer_due``, ``instance_cancelled``; ``instance_suspended``,
 ``instance_resumed`` and ``task_claimed`` change only status and assignee) are executed again against the
 definition version named in ``instance_started``, each with its event's time as the clock, a timer at its own
@@ -16,8 +16,8 @@ in its transaction); here the instance it started is looked up and compared with
 Rule decisions come from the recorded ruleset version, not from whatever rules are deployed today: replay hands
 the escalation services the decisions that history recorded (``RecordedDecisions``, set as
 ``CommandContext.decisions``), after checking that the facts they were made on are the facts replay computed.
-Until ``engine.runtime.service_tasks`` consults that hook, the services re-evaluate and replay compares the new decision
-with the recorded one — a ruleset that would now decide differently shows as a divergence at that event.
+Each recorded command is re-executed by ``engine.runtime.commands.execute``, the very function live commands run:
+replay never restates what a command does, it only compares what the command caused with what was recorded.
 """
 
 from __future__ import annotations
@@ -27,71 +27,37 @@ import json
 from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
 
-from SpiffWorkflow.bpmn.util.event import BpmnEvent
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine import command_context
 from engine.actors import Actor
+from engine.audit.divergence import (
+    Diverged,
+    Divergence,
+    ReplayDiverged,
+    describe,
+    divergence_in,
+    event_json,
+    first_difference,
+    pending_json,
+    short,
+    text,
+)
 from engine.audit.verify import StoredEvent
-from engine.bpmn.compat import dump_workflow
-from engine.bpmn.effects import (
-    all_tasks,
-    deadline_of,
-    fired_timer_events,
-    task_states,
-    transition_events,
-    waiting_timers,
-)
+from engine.bpmn.effects import ready_user_tasks, waiting_timers
+from engine.bpmn.snapshot import dump_workflow
 from engine.command_context import CommandContext
-from engine.definitions.service import LoadedDefinition
-from engine.errors import Conflict, DataInvalid, EmflowError, NotFound
-from engine.runtime import instances as _engine
-from engine.runtime.instances import (
-    CANCELLED,
-    COMPLETED,
-    RUNNING,
-    SUSPENDED,
-    InstanceService,
-    _data_of,
-)
-from engine.store.history import PendingEvent, json_safe
-from engine.store.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
+from engine.errors import DataInvalid, EmflowError, NotFound
+from engine.events import PendingEvent, json_safe
+from engine.names import COMMAND_KINDS, CONSEQUENCE_KINDS, ESCALATION_KINDS, EventKind, InstanceStatus
+from engine.runtime import commands
+from engine.runtime.commands import Command, Execution, Outcome
+from engine.runtime.instances import InstanceService, data_of
+from engine.store import tables as t
 
-STARTED, COMPLETED_TASK, MESSAGE, TIMER_DUE = "instance_started", "task_completed", "message_received", "timer_due"
-CANCEL, SUSPEND, RESUME, CLAIM = "instance_cancelled", "instance_suspended", "instance_resumed", "task_claimed"
-COMMAND_KINDS = frozenset({STARTED, COMPLETED_TASK, MESSAGE, TIMER_DUE, CANCEL, SUSPEND, RESUME, CLAIM})
-CONSEQUENCE_KINDS = frozenset(
-    {"task_state", "timer_fired", "escalation_evaluated", "escalation_reevaluated", "linked_instance_started"}
-)
-ESCALATION_KINDS = ("escalation_evaluated", "escalation_reevaluated")
-DIVERGENCE_KINDS = (
-    "missing_event",
-    "unexpected_event",
-    "event_mismatch",
-    "command_failed",
-    "unknown_event",
-    "definition",
-    "linked_instance",
-    "decision",
-    "snapshot",
-    "status",
-    "data",
-    "task_rows",
-    "timer_rows",
-)
-
-_H = HistoryEvent.__table__
-_I = ProcessInstance.__table__
-_D = ProcessDefinition.__table__
-_T = Task.__table__
-_TM = Timer.__table__
+_H, _I, _D, _T, _TM = t.history, t.instances, t.definitions, t.tasks, t.timers
 _EVENT_COLUMNS = (
     _H.c.seq,
     _H.c.at,
@@ -103,41 +69,6 @@ _EVENT_COLUMNS = (
     _H.c.prev_hash,
     _H.c.hash,
 )
-_ONE_MICROSECOND = timedelta(microseconds=1)
-_PRUNE = getattr(_engine, "prune_finished", None)
-"""Replay prunes finished tasks exactly when the engine's commands do (the snapshot must come out the same)."""
-
-
-@dataclass(frozen=True)
-class Divergence:
-    """Where replay and history part: the first event that differs, and both sides of the difference."""
-
-    seq: int
-    kind: str
-    message: str
-    recorded: Any = None
-    replayed: Any = None
-
-
-class ReplayDiverged(Conflict):
-    """History that cannot be re-executed up to the asked event: the state there is not known."""
-
-    code = "replay_diverged"
-
-    def __init__(self, instance_id: int, divergence: Divergence):
-        super().__init__(
-            f"replay of instance {instance_id} diverges from its history at seq {divergence.seq}: {divergence.message}",
-            json_safe(dataclasses.asdict(divergence)),
-        )
-        self.divergence = divergence
-
-
-class _Diverged(Exception):
-    """Stops the run at the first divergence (raised from deep inside a command, too)."""
-
-    def __init__(self, divergence: Divergence):
-        super().__init__(divergence.message)
-        self.divergence = divergence
 
 
 @dataclass(frozen=True)
@@ -189,6 +120,7 @@ class ReplayResult:
     divergence: Divergence | None
     decisions: str  # "recorded" (taken from history) or "re-evaluated" (compared with history)
     checked_end: bool  # the stored snapshot, status, data, task and timer rows were compared too
+    snapshot: str | None = None  # the replayed snapshot, exactly as the engine would store it (whole histories)
 
     @property
     def consistent(self) -> bool:
@@ -212,7 +144,7 @@ class RecordedDecisions:
 
     def __call__(self, facts: Mapping[str, Any]) -> dict[str, Any]:
         if not self._events:
-            raise _Diverged(
+            raise Diverged(
                 Divergence(
                     0,
                     "decision",
@@ -223,7 +155,7 @@ class RecordedDecisions:
             )
         event = self._events.popleft()
         if event.payload.get("facts") != json_safe(dict(facts)):
-            raise _Diverged(
+            raise Diverged(
                 Divergence(
                     event.seq,
                     "decision",
@@ -272,11 +204,13 @@ class Replayer:
         target = last if to is None else to
         run = _Run(self, record)
         checked_end = run.until(target) is None and target == last
+        snapshot = None
         if checked_end:
             run.note(run.check_end())
+            snapshot = run.snapshot()
         state = run.state() if run.reached(target) else None
         mode = "recorded" if decisions_from_history() else "re-evaluated"
-        return ReplayResult(instance_id, target, last, run.commands, state, run.divergence, mode, checked_end)
+        return ReplayResult(instance_id, target, last, run.commands, state, run.divergence, mode, checked_end, snapshot)
 
     def state_at(self, instance_id: int, to: int | None = None) -> ReplayResult:
         """Like ``replay``, but a history that cannot be re-executed up to ``to`` is an error (409)."""
@@ -378,7 +312,7 @@ def _commands(events: Sequence[StoredEvent]) -> Iterator[list[StoredEvent] | Div
                 if event.kind not in CONSEQUENCE_KINDS
                 else "comes before any command"
             )
-            yield Divergence(event.seq, "unknown_event", f"event {event.seq} ({event.kind}) {why}", _event_json(event))
+            yield Divergence(event.seq, "unknown_event", f"event {event.seq} ({event.kind}) {why}", event_json(event))
             return
     if group:
         yield group
@@ -391,10 +325,8 @@ class _Run:
         self.replayer = replayer
         self.instances = replayer.instances
         self.record = record
-        self.workflow: BpmnWorkflow | None = None
-        self.loaded: LoadedDefinition | None = None
+        self.execution: Execution | None = None
         self.seed: str | None = None
-        self.status = RUNNING
         self.assignees: dict[str, str] = {}
         self.ready_info: dict[str, tuple[datetime, datetime | None]] = {}
         self.linked: list[LinkedInstance] = []
@@ -402,6 +334,10 @@ class _Run:
         self.at: datetime | None = None
         self.commands = 0
         self.divergence: Divergence | None = None
+
+    @property
+    def status(self) -> InstanceStatus:
+        return self.execution.status if self.execution is not None else InstanceStatus.RUNNING
 
     # -------------------------------------------------------------------------------------------- driving
     def until(self, target: int) -> Divergence | None:
@@ -419,7 +355,7 @@ class _Run:
             try:
                 self._check_sequence(command)
                 self._apply(command)
-            except _Diverged as stop:
+            except Diverged as stop:
                 self.note(stop.divergence)
                 break
             self.commands += 1
@@ -431,7 +367,7 @@ class _Run:
             self.divergence = divergence
 
     def reached(self, target: int) -> bool:
-        return self.workflow is not None and self.seq >= target
+        return self.execution is not None and self.execution.workflow is not None and self.seq >= target
 
     def _check_sequence(self, command: list[StoredEvent]) -> None:
         for offset, event in enumerate(command):
@@ -448,24 +384,52 @@ class _Run:
                 return
 
     def _apply(self, command: list[StoredEvent]) -> None:
+        """Re-execute one recorded command with ``commands.execute`` and compare what it caused."""
         first = command[0]
-        if first.kind == STARTED:
-            if self.workflow is not None:
+        if first.kind == EventKind.INSTANCE_STARTED:
+            if self.execution is not None:
                 self._diverge(first.seq, "command_failed", "the instance is started a second time")
-            self._start(command)
-        elif self.workflow is None:
+            self.execution = Execution(self._definition(first), self.instances.script_engine)
+            ctx = CommandContext(
+                now=first.at, actor=_actor(first), business_key=first.payload.get("business_key"), seed=self.seed, seq=1
+            )
+        elif self.execution is None:
             self._diverge(first.seq, "command_failed", "the history does not begin with instance_started")
-        elif first.kind in (SUSPEND, RESUME, CLAIM):
-            self._record_only(command)
         else:
-            self._execute(command)
+            self.execution.instance_id = self.record.instance_id
+            ctx = CommandContext(
+                now=first.at, actor=_actor(first), instance_id=self.record.instance_id, seed=self.seed, seq=first.seq
+            )
+        ctx.decisions = RecordedDecisions(command)
+        recorded = Command(EventKind(first.kind), first.payload, first.element_id, first.task_id)
+        assert self.execution is not None
+        try:
+            outcome = commands.execute(self.execution, recorded, ctx)
+        except Exception as exc:  # the recorded command cannot be executed again: history and engine disagree
+            stop = divergence_in(exc)
+            if stop is not None:
+                raise Diverged(dataclasses.replace(stop, seq=stop.seq or first.seq)) from None
+            message = exc.message if isinstance(exc, EmflowError) else str(exc)
+            self._diverge(first.seq, "command_failed", f"{first.kind} could not be re-executed: {message}")
+        if not outcome.changed_workflow:
+            self._record_only(command)
+            return
+        produced = outcome.events + commands.linked_events(outcome.links, [None] * len(outcome.links))
+        try:
+            self._compare(command, produced)
+            linked = [e for e in command if e.kind == EventKind.LINKED_INSTANCE_STARTED]
+            for link, event in zip(outcome.links, linked, strict=False):
+                self._check_link(event, link.data, first.at)
+        except Diverged as mismatch:
+            self.note(mismatch.divergence)
+        self._note_ready(outcome)
 
-    # ------------------------------------------------------------------------------------------- commands
-    def _start(self, command: list[StoredEvent]) -> None:
-        first, payload = command[0], command[0].payload
+    def _definition(self, first: StoredEvent) -> Any:
+        """The definition version ``instance_started`` names (it must be the instance row's), and the seed."""
+        payload = first.payload
         key, version = payload.get("definition_key"), payload.get("definition_version")
         try:
-            info = self.replayer.definitions.get(str(key), int(version))  # type: ignore[arg-type]
+            info = self.replayer.definitions.get(str(key), int(version))  # type: ignore[arg-type]  # checked below
         except (NotFound, TypeError, ValueError):
             self._diverge(
                 first.seq, "definition", f"definition {key} version {version} named by the history is not deployed"
@@ -479,7 +443,6 @@ class _Run:
                 f"{key} v{version}",
                 f"{self.record.definition_key} v{self.record.definition_version}",
             )
-        self.loaded = self.replayer.definitions.load(info.id)
         self.seed = payload.get("seed")
         if self.seed != self.record.seed:
             self._mismatch(
@@ -489,155 +452,22 @@ class _Run:
                 self.seed,
                 self.record.seed,
             )
-        ctx = CommandContext(
-            now=first.at, actor=_actor(first), business_key=payload.get("business_key"), seed=self.seed, seq=1
-        )
-        ctx.decisions = RecordedDecisions(command)  # type: ignore[attr-defined]
-
-        def run() -> None:
-            self.workflow = BpmnWorkflow(
-                self.loaded.parsed.spec, self.loaded.parsed.subprocess_specs, script_engine=self.instances.script_engine
-            )
-            self.workflow.get_tasks(state=TaskState.READY)[0].data.update(json_safe(payload.get("data") or {}))
-            self.workflow.do_engine_steps()
-
-        self._run(command, ctx, run, {}, {}, prune=False)
-        self.status = COMPLETED if self.workflow.is_completed() else RUNNING  # type: ignore[union-attr]
-
-    def _execute(self, command: list[StoredEvent]) -> None:
-        first, payload = command[0], command[0].payload
-        workflow = self.workflow
-        assert workflow is not None
-        if self.status in (COMPLETED, CANCELLED):
-            self._diverge(first.seq, "command_failed", f"{first.kind} after the instance was {self.status}")
-        if self.status == SUSPENDED and first.kind != CANCEL:
-            self._diverge(first.seq, "command_failed", f"{first.kind} while the instance was suspended")
-        timer_now = None
-        if first.kind == TIMER_DUE:
-            try:
-                timer_now = datetime.fromisoformat(payload["due_at"]) + _ONE_MICROSECOND
-            except (KeyError, TypeError, ValueError):
-                self._diverge(first.seq, "command_failed", "timer_due without a valid due_at")
-        ctx = CommandContext(
-            now=first.at,
-            actor=_actor(first),
-            timer_now=timer_now,
-            instance_id=self.record.instance_id,
-            seed=self.seed,
-            seq=first.seq,
-        )
-        ctx.decisions = RecordedDecisions(command)  # type: ignore[attr-defined]
-        before, timers_before = task_states(workflow), waiting_timers(workflow)
-        status: str | None = None
-
-        def run() -> None:
-            nonlocal status
-            if first.kind == COMPLETED_TASK:
-                task = self._task(first, TaskState.READY)
-                task.data.update(json_safe(payload.get("data") or {}))
-                task.run()
-                workflow.do_engine_steps()
-            elif first.kind == MESSAGE:
-                name = payload.get("name")
-                event = BpmnEvent(
-                    MessageEventDefinition(name), {"payload": json_safe(payload.get("payload")), "result_var": name}
-                )
-                workflow.send_event(event)
-                workflow.do_engine_steps()
-            elif first.kind == TIMER_DUE:
-                self._task(first, TaskState.WAITING)
-                workflow.refresh_timers()
-                workflow.do_engine_steps()
-            elif first.kind == CANCEL:
-                workflow.cancel()
-                status = CANCELLED
-
-        self._run(command, ctx, run, before, timers_before, prune=True)
-        self.status = status or (COMPLETED if workflow.is_completed() else self.status)
+        return self.replayer.definitions.load(info.id)
 
     def _record_only(self, command: list[StoredEvent]) -> None:
+        """Suspend, resume and claim change no workflow state: history holds nothing after them."""
         first = command[0]
         if len(command) > 1:
             extra = command[1]
             self._mismatch(
                 extra.seq,
                 "unexpected_event",
-                f"{first.kind} changes no workflow state, yet the history "
-                f"has {extra.kind} {extra.element_id or ''} after it".rstrip(),
-                _event_json(extra),
+                f"{first.kind} changes no workflow state, yet the history has {extra.kind} "
+                f"{extra.element_id or ''}".rstrip(),
+                event_json(extra),
             )
-        if first.kind == CLAIM:
-            if self.status in (COMPLETED, CANCELLED):
-                self._diverge(first.seq, "command_failed", f"task_claimed after the instance was {self.status}")
-            self._task(first, TaskState.READY)
+        if first.kind == EventKind.TASK_CLAIMED:
             self.assignees[str(first.task_id)] = str(first.payload.get("assignee"))
-            return
-        expected, new = (RUNNING, SUSPENDED) if first.kind == SUSPEND else (SUSPENDED, RUNNING)
-        if self.status != expected:
-            self._diverge(first.seq, "command_failed", f"{first.kind} while the instance was {self.status}")
-        self.status = new
-
-    def _task(self, first: StoredEvent, state: int) -> Any:
-        try:
-            task = self.workflow.get_task_from_id(UUID(str(first.task_id)))  # type: ignore[union-attr]
-        except Exception:
-            task = None
-        if task is None or task.state != state:
-            now = "does not exist" if task is None else f"is {TaskState.get_name(task.state)}"
-            self._diverge(
-                first.seq,
-                "command_failed",
-                f"{first.kind}: task {first.task_id} ({first.element_id}) {now}, not {TaskState.get_name(state)}",
-            )
-        return task
-
-    def _run(
-        self,
-        command: list[StoredEvent],
-        ctx: CommandContext,
-        action: Any,
-        before: dict[UUID, int],
-        timers_before: dict[str, tuple[str, datetime]],
-        prune: bool,
-    ) -> None:
-        """Run a command's action under its context, then compare what it caused with what was recorded.
-
-        The steps after the action mirror ``InstanceService._execute`` (and ``_prepare_new`` for a start, which
-        does not prune): events, then the task rows' view of the tasks, then pruning the finished tasks.
-        """
-        first = command[0]
-        try:
-            with command_context.running(ctx):
-                action()
-        except Exception as exc:  # the recorded command cannot be executed again: history and engine disagree
-            stop = _divergence_in(exc)
-            if stop is not None:
-                raise _Diverged(dataclasses.replace(stop, seq=stop.seq or first.seq)) from None
-            message = exc.message if isinstance(exc, EmflowError) else str(exc)
-            self._diverge(first.seq, "command_failed", f"{first.kind} could not be re-executed: {message}")
-        workflow, loaded = self.workflow, self.loaded
-        assert workflow is not None and loaded is not None
-        produced = ctx.events + fired_timer_events(workflow, timers_before, ctx.now)
-        produced += transition_events(loaded, workflow, before)
-        produced += [
-            PendingEvent(
-                "linked_instance_started",
-                {"instance_id": None, "definition_key": link.definition_key, "link_kind": link.link_kind},
-                link.element_id,
-            )
-            for link in ctx.links
-        ]
-        try:
-            self._compare(command, produced)
-            for link, event in zip(
-                ctx.links, [e for e in command if e.kind == "linked_instance_started"], strict=False
-            ):
-                self._check_link(event, link.data, first.at)
-        except _Diverged as mismatch:
-            self.note(mismatch.divergence)
-        self._note_ready(workflow, loaded, before, ctx.now)
-        if prune and _PRUNE is not None:
-            _PRUNE(workflow)
 
     # ----------------------------------------------------------------------------------------- comparing
     def _compare(self, command: list[StoredEvent], produced: list[PendingEvent]) -> None:
@@ -652,17 +482,17 @@ class _Run:
                     seq,
                     "missing_event",
                     f"replay of {first.kind} (seq {first.seq}) produced "
-                    f"{_describe(new.kind, new.element_id)} as event {seq}, which the history lacks",
+                    f"{describe(new.kind, new.element_id)} as event {seq}, which the history lacks",
                     None,
-                    _pending_json(new),
+                    pending_json(new),
                 )
             elif new is None:
                 self._diverge(
                     rec.seq,
                     "unexpected_event",
-                    f"event {rec.seq} ({_describe(rec.kind, rec.element_id)})"
+                    f"event {rec.seq} ({describe(rec.kind, rec.element_id)})"
                     f" was not produced by replaying {first.kind} (seq {first.seq})",
-                    _event_json(rec),
+                    event_json(rec),
                 )
             else:
                 self._compare_event(rec, new)
@@ -677,13 +507,13 @@ class _Run:
             ("task_id", rec.task_id, new.task_id),
         ):
             if recorded != replayed:
-                was, now = _describe(rec.kind, rec.element_id), _describe(new.kind, new.element_id)
+                was, now = describe(rec.kind, rec.element_id), describe(new.kind, new.element_id)
                 self._diverge(
                     rec.seq,
                     "event_mismatch",
                     f"event {rec.seq}: recorded {was}, replay produced {now} ({name} differs)",
-                    _event_json(rec),
-                    _pending_json(new),
+                    event_json(rec),
+                    pending_json(new),
                 )
         if rec.payload != payload:
             path, recorded, replayed = first_difference(rec.payload, payload)
@@ -691,8 +521,8 @@ class _Run:
             self._diverge(
                 rec.seq,
                 kind,
-                f"event {rec.seq} ({_describe(rec.kind, rec.element_id)}): payload differs "
-                f"at {path or '(root)'}: recorded {_text(recorded)}, replay {_text(replayed)}",
+                f"event {rec.seq} ({describe(rec.kind, rec.element_id)}): payload differs "
+                f"at {path or '(root)'}: recorded {text(recorded)}, replay {text(replayed)}",
                 rec.payload,
                 payload,
             )
@@ -716,7 +546,7 @@ class _Run:
                     f"(its first event: {None if started is None else started.at.isoformat()})"
                 )
         if problem:
-            self._diverge(event.seq, "linked_instance", problem, _event_json(event), json_safe(data))
+            self._diverge(event.seq, "linked_instance", problem, event_json(event), json_safe(data))
         self.linked.append(
             LinkedInstance(
                 int(child_id),
@@ -729,7 +559,7 @@ class _Run:
 
     def check_end(self) -> Divergence | None:
         """At the end of the history the stored rows must be exactly what replay produced."""
-        workflow, record = self.workflow, self.record
+        workflow, record = (self.execution.workflow if self.execution else None), self.record
         if workflow is None:
             return Divergence(1, "command_failed", "the history has no instance_started")
         last = self.seq
@@ -740,10 +570,9 @@ class _Run:
             return Divergence(
                 last,
                 "snapshot",
-                f"the stored snapshot differs from the replayed one at {path}: "
-                f"stored {_text(old)}, replay {_text(new)}",
-                _short(old),
-                _short(new),
+                f"the stored snapshot differs from the replayed one at {path}: stored {text(old)}, replay {text(new)}",
+                short(old),
+                short(new),
             )
         if record.status != self.status:
             return Divergence(
@@ -753,13 +582,13 @@ class _Run:
                 record.status,
                 self.status,
             )
-        data = _data_of(workflow)
+        data = data_of(workflow)
         if record.data != data:
             path, old, new = first_difference(record.data, data)
             return Divergence(
                 last,
                 "data",
-                f"the instance row's data differs at {path}: stored {_text(old)}, replay {_text(new)}",
+                f"the instance row's data differs at {path}: stored {text(old)}, replay {text(new)}",
                 record.data,
                 data,
             )
@@ -788,55 +617,54 @@ class _Run:
 
     def _diverge(self, seq: int, kind: str, message: str, recorded: Any = None, replayed: Any = None) -> Any:
         """The command cannot be re-executed: replay ends here."""
-        raise _Diverged(Divergence(seq, kind, message, recorded, replayed))
+        raise Diverged(Divergence(seq, kind, message, recorded, replayed))
 
     def _mismatch(self, seq: int, kind: str, message: str, recorded: Any = None, replayed: Any = None) -> None:
         """History and replay disagree, but the recorded command still runs: noted, and replay goes on."""
         self.note(Divergence(seq, kind, message, recorded, replayed))
 
     # ------------------------------------------------------------------------------------------- the state
-    def _note_ready(
-        self, workflow: BpmnWorkflow, loaded: LoadedDefinition, before: dict[UUID, int], now: datetime
-    ) -> None:
+    def _note_ready(self, outcome: Outcome) -> None:
         """When a user task became READY and its deadline then: what its task row was written with."""
-        for task in all_tasks(workflow):
-            if task.state == TaskState.READY and getattr(task.task_spec, "manual", False):
-                if before.get(task.id) != TaskState.READY:
-                    due = deadline_of(task)  # in the diagram's zone, as SpiffWorkflow's clock class: made plain UTC
-                    self.ready_info[str(task.id)] = (
-                        now,
-                        None if due is None else datetime.fromisoformat(due.isoformat()).astimezone(UTC),
-                    )
+        for row in outcome.tasks.new_rows:
+            due = row["due_at"]  # in the diagram's zone, as SpiffWorkflow's clock class: made plain UTC
+            self.ready_info[row["id"]] = (
+                row["created_at"],
+                None if due is None else datetime.fromisoformat(due.isoformat()).astimezone(UTC),
+            )
 
     def _ready_tasks(self) -> list[ReplayTask]:
-        workflow, loaded = self.workflow, self.loaded
-        assert workflow is not None and loaded is not None
+        execution = self.execution
+        assert execution is not None and execution.workflow is not None
         out = []
-        for task in all_tasks(workflow):
-            spec = task.task_spec
-            if task.state != TaskState.READY or not getattr(spec, "manual", False):
-                continue
-            tid = str(task.id)
-            lane, lane_name = loaded.lane_of(spec.bpmn_id)
-            created, due = self.ready_info.get(tid, (self.at, None))
+        for task in ready_user_tasks(execution.workflow):
+            lane, lane_name = execution.loaded.lane_of(task.element_id)
+            created, due = self.ready_info.get(task.id, (self.at, None))
             out.append(
                 ReplayTask(
-                    tid,
-                    spec.bpmn_id,
-                    spec.bpmn_name,
+                    task.id,
+                    task.element_id,
+                    task.name,
                     lane,
-                    lane_name or getattr(spec, "lane", None),
-                    self.assignees.get(tid),
+                    lane_name or task.lane,
+                    self.assignees.get(task.id),
                     due,
-                    created,
+                    created,  # type: ignore[arg-type]  # self.at is set once a command ran
                 )
-            )  # type: ignore[arg-type]
+            )
         return sorted(out, key=lambda t: (t.created_at, t.id))
 
+    def snapshot(self) -> str | None:
+        """The replayed workflow exactly as the engine stores it (None before instance_started)."""
+        if self.execution is None or self.execution.workflow is None:
+            return None
+        return dump_workflow(self.execution.workflow)
+
     def state(self) -> ReplayState:
-        assert self.workflow is not None and self.loaded is not None and self.at is not None
-        data = _data_of(self.workflow)
-        info = self.loaded.info
+        execution = self.execution
+        assert execution is not None and execution.workflow is not None and self.at is not None
+        data = data_of(execution.workflow)
+        info = execution.loaded.info
         return ReplayState(
             self.record.instance_id,
             info.key,
@@ -854,78 +682,12 @@ class _Run:
 
 
 # ------------------------------------------------------------------------------------------------- helpers
-def _divergence_in(exc: BaseException | None) -> Divergence | None:
-    """A divergence raised from a service task reaches here wrapped by SpiffWorkflow; unwrap it."""
-    seen = 0
-    while exc is not None and seen < 10:
-        if isinstance(exc, _Diverged):
-            return exc.divergence
-        exc = getattr(exc, "exception", None) or exc.__cause__ or exc.__context__
-        seen += 1
-    return None
-
-
 def _actor(event: StoredEvent) -> Actor:
     """Who ran the command; nothing in a workflow step depends on the role, only the name is recorded."""
     return Actor(event.actor or "system", "replay")
 
 
-def _describe(kind: str, element_id: str | None) -> str:
-    return f"{kind} {element_id}" if element_id else kind
-
-
-def _event_json(event: StoredEvent) -> dict[str, Any]:
-    return {
-        "seq": event.seq,
-        "kind": event.kind,
-        "element_id": event.element_id,
-        "task_id": event.task_id,
-        "payload": event.payload,
-    }
-
-
-def _pending_json(event: PendingEvent) -> dict[str, Any]:
-    return {
-        "kind": event.kind,
-        "element_id": event.element_id,
-        "task_id": event.task_id,
-        "payload": json_safe(event.payload),
-    }
-
-
-def _short(value: Any, limit: int = 200) -> Any:
-    """A value small enough for a report: itself, or its JSON cut short."""
-    text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
-    return value if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _text(value: Any, limit: int = 120) -> str:
-    """A value as JSON for a message (so that "1" and 1 read differently), cut short."""
-    text = json.dumps(value, ensure_ascii=False, default=str, sort_keys=True)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-_ABSENT = "<absent>"
-
-
-def first_difference(old: Any, new: Any, path: str = "") -> tuple[str, Any, Any]:
-    """The first path (in sorted key order) where two JSON values differ, with both values there."""
-    if isinstance(old, dict) and isinstance(new, dict):
-        for key in sorted(set(old) | set(new), key=str):
-            if key not in old or key not in new:
-                return f"{path}.{key}".lstrip("."), old.get(key, _ABSENT), new.get(key, _ABSENT)
-            if json.dumps(old[key], sort_keys=True) != json.dumps(new[key], sort_keys=True):
-                return first_difference(old[key], new[key], f"{path}.{key}")
-    elif isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        for index, (a, b) in enumerate(zip(old, new, strict=True)):
-            if json.dumps(a, sort_keys=True) != json.dumps(b, sort_keys=True):
-                return first_difference(a, b, f"{path}[{index}]")
-    return path.lstrip("."), old, new
-
-
 __all__ = [
-    "COMMAND_KINDS",
-    "CONSEQUENCE_KINDS",
     "Divergence",
     "LinkedInstance",
     "RecordedDecisions",

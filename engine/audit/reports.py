@@ -20,10 +20,11 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
+from engine.bpmn.parser import timer_elements
 from engine.clock import Clock
 from engine.definitions.service import DefinitionService
 from engine.errors import NotFound
-from engine.runtime.instances import CANCELLED, RUNNING, SUSPENDED
+from engine.names import InstanceStatus, TaskRowState
 from engine.store.db import Database
 from engine.store.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
 
@@ -35,6 +36,7 @@ BOUNDARY, RACE, WAIT = "boundary", "race", "wait"
 INVESTIGATION_KEY = "investigation_accountability"
 THREE_CONDITIONS = ("cause_established", "responsible_dealt_with", "rectification_done")
 
+_OPEN = (InstanceStatus.RUNNING, InstanceStatus.SUSPENDED)
 _H = HistoryEvent.__table__
 _I = ProcessInstance.__table__
 _D = ProcessDefinition.__table__
@@ -225,23 +227,11 @@ class Reports:
         """Timer elements of a definition version and what each guards, from its parsed (cached) spec."""
         loaded = self.definitions.load(definition_id)
         out: dict[str, TimerElement] = {}
-        for spec in [loaded.parsed.spec, *loaded.parsed.subprocess_specs.values()]:
-            for task_spec in spec.task_specs.values():
-                if not getattr(task_spec, "bpmn_id", None) or not _is_timer(task_spec):
-                    continue
-                name = getattr(task_spec, "bpmn_name", None)
-                previous = task_spec.inputs[0] if task_spec.inputs else None
-                kind = type(previous).__name__ if previous is not None else ""
-                if type(task_spec).__name__ == "BoundaryEvent" and previous is not None:
-                    activity = next(
-                        (o for o in previous.outputs if o is not task_spec and type(o).__name__ != "BoundaryEvent"),
-                        None,
-                    )
-                    out[task_spec.bpmn_id] = TimerElement(
-                        name, BOUNDARY, getattr(activity, "bpmn_id", None), getattr(activity, "bpmn_name", None)
-                    )
-                else:
-                    out[task_spec.bpmn_id] = TimerElement(name, RACE if kind == "EventBasedGateway" else WAIT)
+        for timer in timer_elements([loaded.parsed.spec, *loaded.parsed.subprocess_specs.values()]):
+            if timer.boundary:
+                out[timer.element_id] = TimerElement(timer.name, BOUNDARY, timer.activity_id, timer.activity_name)
+            else:
+                out[timer.element_id] = TimerElement(timer.name, RACE if timer.after_event_gateway else WAIT)
         return out
 
     # -------------------------------------------------------------------------------------- 三个不放过
@@ -249,7 +239,10 @@ class Reports:
         """Open investigations and which of the three conditions their data does not yet hold as true."""
         query = (
             select(_I.c.id, _I.c.business_key, _I.c.status, _I.c.parent_id, _I.c.created_at, _I.c.data)
-            .where(_I.c.definition_key == definition_key, _I.c.status.in_((RUNNING, SUSPENDED)))
+            .where(
+                _I.c.definition_key == definition_key,
+                _I.c.status.in_((InstanceStatus.RUNNING, InstanceStatus.SUSPENDED)),
+            )
             .order_by(_I.c.created_at, _I.c.id)
         )
         with self.db.connect() as conn:
@@ -272,18 +265,12 @@ class Reports:
         return out
 
 
-def _is_timer(task_spec: Any) -> bool:
-    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
-
-    return isinstance(getattr(task_spec, "event_definition", None), TimerEventDefinition)
-
-
 def _deadline(timer: Any, element: TimerElement, guarded: Any, now: datetime) -> Deadline:
     """When a deadline was done and whether that was in time (see the module docstring)."""
     due = timer.due_at
-    instance_cancelled = timer.status == CANCELLED and timer.ended_at == timer.cancelled_at
+    instance_cancelled = timer.status == InstanceStatus.CANCELLED and timer.ended_at == timer.cancelled_at
     done: datetime | None = None
-    if guarded is not None and guarded.state == "COMPLETED":
+    if guarded is not None and guarded.state == TaskRowState.COMPLETED:
         done = guarded.ended_at
         outcome = MET if done <= due else MISSED
     elif timer.fired_at is not None:
@@ -291,7 +278,11 @@ def _deadline(timer: Any, element: TimerElement, guarded: Any, now: datetime) ->
         outcome = ELAPSED if element.kind == WAIT else MISSED
     elif timer.cancelled_at is not None:
         done = timer.cancelled_at
-        if instance_cancelled or (guarded is not None and guarded.state == "CANCELLED") or element.kind == WAIT:
+        if (
+            instance_cancelled
+            or (guarded is not None and guarded.state == TaskRowState.CANCELLED)
+            or element.kind == WAIT
+        ):
             outcome = CANCELLED_OUTCOME
         else:  # the guarded activity (not a user task) ended, or what the race waited for came first
             outcome = MET if done <= due else MISSED

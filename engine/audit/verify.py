@@ -26,8 +26,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from engine.errors import NotFound
+from engine.events import PendingEvent
 from engine.store.db import Database
-from engine.store.history import GENESIS, PendingEvent, canonical, chain
+from engine.store.history import GENESIS, canonical, chain
 from engine.store.models import HistoryEvent, ProcessInstance
 
 EDITED, DELETED, REORDERED, APPENDED, HEAD_MISMATCH = "edited", "deleted", "reordered", "appended", "head_mismatch"

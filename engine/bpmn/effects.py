@@ -8,18 +8,28 @@ so a replayed command produces exactly what the live one recorded.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefinition, TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import SYSTEM, Actor
-from engine.bpmn.compat import timer_due
-from engine.definitions.service import LoadedDefinition
-from engine.store.history import PendingEvent, json_safe
+from engine.events import PendingEvent, json_safe
+
+
+class Definition(Protocol):
+    """What effects need to know of a deployed definition (``engine.definitions.service.LoadedDefinition``)."""
+
+    @property
+    def forms(self) -> Mapping[str, Sequence[Any]]: ...
+
+    def lane_of(self, element_id: str) -> tuple[str | None, str | None]: ...
+
 
 RECORDED = TaskState.WAITING | TaskState.READY | TaskState.STARTED | TaskState.FINISHED_MASK
 
@@ -38,7 +48,7 @@ class TimerChanges:
     cancelled: list[dict[str, Any]]
 
 
-def transition_events(loaded: LoadedDefinition, workflow: BpmnWorkflow, before: dict[UUID, int]) -> list[PendingEvent]:
+def transition_events(loaded: Definition, workflow: BpmnWorkflow, before: dict[UUID, int]) -> list[PendingEvent]:
     """One event per task whose state changed (predictions left out), with the data a completed task changed."""
     events = []
     for task in all_tasks(workflow):
@@ -64,7 +74,7 @@ def transition_events(loaded: LoadedDefinition, workflow: BpmnWorkflow, before: 
 
 def task_changes(
     instance_id: int,
-    loaded: LoadedDefinition,
+    loaded: Definition,
     workflow: BpmnWorkflow,
     before: dict[UUID, int],
     now: datetime,
@@ -200,6 +210,23 @@ def deadline_of(task: Any) -> datetime | None:
     return min(dues) if dues else None
 
 
+@dataclass(frozen=True)
+class ReadyUserTask:
+    id: str
+    element_id: str
+    name: str | None
+    lane: str | None  # the lane SpiffWorkflow's parser gave the task spec
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list[ReadyUserTask]:
+    """The READY user tasks of a workflow (what the task projection holds as READY)."""
+    return [
+        ReadyUserTask(str(t.id), t.task_spec.bpmn_id, t.task_spec.bpmn_name, getattr(t.task_spec, "lane", None))
+        for t in all_tasks(workflow)
+        if t.state == TaskState.READY and getattr(t.task_spec, "manual", False)
+    ]
+
+
 def waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[str, datetime]]:
     """Waiting timer tasks: task id -> (element id, due time)."""
     out = {}
@@ -220,3 +247,17 @@ def live_data(workflow: BpmnWorkflow) -> dict[str, Any]:
     for task in sorted(live, key=lambda t: t.last_state_change):
         data.update(task.data)
     return json_safe(data)
+
+
+def timer_due(task: Any) -> Any:
+    """When a WAITING timer task fires, from what SpiffWorkflow stored when it first evaluated the timer."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    if not isinstance(definition, TimerEventDefinition):
+        return None
+    value = task.internal_data.get("event_value")
+    if value is None:
+        return None
+    if isinstance(definition, CycleTimerEventDefinition):
+        return TimerEventDefinition.get_datetime(value["next"])
+    parsed = TimerEventDefinition.parse_time_or_duration(value)
+    return parsed if hasattr(parsed, "tzinfo") else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,7 +20,6 @@ from engine.clock import Clock
 from engine.definitions.forms import FormField, form_of
 from engine.definitions.validation import ParsedDefinition, Problem, check, parse_definition
 from engine.errors import Conflict, NotFound
-from engine.runtime.service_tasks import FUNCTIONS, SERVICES
 from engine.store.db import Database
 from engine.store.models import ProcessDefinition
 
@@ -55,18 +55,23 @@ class LoadedDefinition:
 
 
 class DefinitionService:
-    def __init__(self, db: Database, clock: Clock):
+    """``functions`` and ``topics`` are what diagrams may call: the host functions of the script engine and the
+    engine services of service tasks (``engine.runtime.service_tasks``), handed over by the service factory."""
+
+    def __init__(self, db: Database, clock: Clock, functions: Iterable[str] = (), topics: Iterable[str] = ()):
         self.db = db
         self.clock = clock
+        self.functions = frozenset(functions)
+        self.topics = frozenset(topics)
         self._cache: dict[int, LoadedDefinition] = {}
         self._lock = threading.Lock()
 
     def validate(self, xml: bytes) -> list[Problem]:
-        return check(xml, functions=FUNCTIONS, topics=SERVICES)
+        return check(xml, functions=self.functions, topics=self.topics)
 
     def deploy(self, xml: bytes, actor: str | None) -> tuple[DefinitionInfo, bool]:
         """Validate and store a new version; returns (definition, created)."""
-        parsed = parse_definition(xml, functions=FUNCTIONS, topics=SERVICES)
+        parsed = parse_definition(xml, functions=self.functions, topics=self.topics)
         sha = hashlib.sha256(xml).hexdigest()
         try:
             with self.db.write() as s:

@@ -24,11 +24,8 @@ from datetime import datetime
 from typing import Any
 
 from lxml import etree
-from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
-from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 
-from engine.bpmn.compat import EmflowParser
+from engine.bpmn.parser import ProcessSpec, SpecParseError, iso_timer_error, parse_spec
 from engine.definitions.forms import FIELD_TYPES
 from engine.definitions.xmlsafe import XmlRejected, parse_xml
 from engine.errors import DefinitionInvalid
@@ -62,8 +59,8 @@ class ParsedDefinition:
 
     key: str
     name: str | None
-    spec: BpmnProcessSpec
-    subprocess_specs: dict[str, BpmnProcessSpec]
+    spec: ProcessSpec
+    subprocess_specs: dict[str, ProcessSpec]
     lanes: dict[str, tuple[str, str | None]]
     documentation: str | None
     warnings: tuple[Problem, ...] = ()
@@ -746,8 +743,8 @@ class _Validator:
                 return
             self._check_iso(element, owner, kind, value)
             return
-        if _iso_error(kind, stripped) is None or _LOOKS_ISO.match(stripped):
-            problem = _iso_error(kind, stripped)
+        if iso_timer_error(kind, stripped) is None or _LOOKS_ISO.match(stripped):
+            problem = iso_timer_error(kind, stripped)
             self.add(
                 "timer_expression",
                 f"{kind} {stripped} is not quoted: the engine evaluates timer expressions as Python, so "
@@ -773,7 +770,7 @@ class _Validator:
             self._check_iso(element, owner, kind, value)
 
     def _check_iso(self, element: etree._Element, owner: etree._Element, kind: str, value: str) -> None:
-        problem = _iso_error(kind, value)
+        problem = iso_timer_error(kind, value)
         if problem:
             self.add("timer_expression", f"{kind} {value!r}: {problem}", element, self._owner_id(owner))
 
@@ -936,15 +933,9 @@ class _Validator:
     def _parse_with_spiff(self, tree: etree._ElementTree, key_process: etree._Element) -> ParsedDefinition | None:
         key = key_process.get("id")
         try:
-            parser = EmflowParser()
-            parser.add_bpmn_xml(tree)
-            spec = parser.get_spec(key)
-            subprocess_specs = parser.get_subprocess_specs(key)
-        except ValidationException as exc:
-            self._add_parser_problem(str(exc).strip(), getattr(exc, "id", None) or None)
-            return None
-        except Exception as exc:  # the parser raises bare exceptions for some input
-            self._add_parser_problem(f"{type(exc).__name__}: {exc}", None)
+            spec, subprocess_specs = parse_spec(tree, key)
+        except SpecParseError as exc:
+            self._add_parser_problem(str(exc), exc.element_id)
             return None
         documentation = _text(next(iter(_children(key_process, "documentation")), None))
         return ParsedDefinition(
@@ -991,27 +982,6 @@ class _Validator:
 
 
 # ------------------------------------------------------------------------------------------------- helpers
-
-
-def _iso_error(kind: str, value: str) -> str | None:
-    """Why SpiffWorkflow would reject ``value`` for this timer kind at run time, or None if it is fine."""
-    try:
-        if kind == "timeDuration":
-            if not TimerEventDefinition.parse_iso_duration(value):
-                return 'an empty duration; write e.g. "PT30M"'
-        elif kind == "timeDate":
-            if not isinstance(TimerEventDefinition.parse_time_or_duration(value), datetime):
-                return 'timeDate needs a date-time such as "2024-06-01T08:00:00+08:00"; for a delay use timeDuration'
-        else:
-            TimerEventDefinition.parse_iso_recurring_interval(value)
-    except Exception:  # SpiffWorkflow raises bare Exception, AttributeError...
-        examples = {
-            "timeDuration": 'an ISO 8601 duration such as "PT30M" or "P1D"',
-            "timeDate": 'an ISO 8601 date-time such as "2024-06-01T08:00:00+08:00"',
-            "timeCycle": 'an ISO 8601 repeating interval such as "R3/PT10M"',
-        }
-        return f"not {examples[kind]}"
-    return None
 
 
 def _literal_branches(node: ast.AST) -> list[str]:

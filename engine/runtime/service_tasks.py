@@ -18,7 +18,7 @@ from typing import Any
 from engine import calendar_cn, command_context
 from engine.command_context import LinkRequest
 from engine.errors import DataInvalid, EmflowError
-from engine.store.history import PendingEvent, json_safe
+from engine.events import PendingEvent, json_safe
 
 FACT_DEFAULTS: dict[str, Any] = {
     "deaths": 0,

@@ -15,8 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from engine.actors import ROLES, Actor
 from engine.clock import Clock
 from engine.errors import Conflict, DataInvalid
+from engine.events import json_safe
 from engine.store.db import Database
-from engine.store.history import json_safe
 from engine.store.models import AuditEntry, User
 
 LANE_IDS = (

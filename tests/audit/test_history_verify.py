@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from sqlalchemy import delete, insert, update
 
 from api.cli import main
+from engine.events import PendingEvent
 from engine.store import history
 from tests.audit.conftest import H, I
 
@@ -90,7 +91,7 @@ def test_a_rewritten_event_with_a_recomputed_hash_breaks_the_next_link(env, tria
     instance_id, _ = triage
     seq = env.seq_of(instance_id, "task_completed", "Task_Escalate")
     row = env.event(instance_id, seq)
-    forged = history.PendingEvent(row.kind, {"data": {"signed_by": "李四"}}, row.element_id, row.task_id)
+    forged = PendingEvent(row.kind, {"data": {"signed_by": "李四"}}, row.element_id, row.task_id)
     digest = history.chain(row.prev_hash, history.canonical(instance_id, seq, row.at, row.actor, forged))
     env.set_event(instance_id, seq, payload=forged.payload, hash=digest)
     problem = _verify(env, instance_id)["problem"]
@@ -132,7 +133,7 @@ def test_swapped_rows_are_named_as_reordered(env, triage):
 def test_an_appended_row_and_a_moved_head_are_named(env, triage):
     instance_id, _ = triage
     last = env.event(instance_id, env.history(instance_id)[-1]["seq"])
-    forged = history.PendingEvent("task_completed", {"data": {}}, "Task_Close", None)
+    forged = PendingEvent("task_completed", {"data": {}}, "Task_Close", None)
     rows, _, _ = history.build_rows(instance_id, last.seq, last.hash, last.at, "duty", [forged])
     env.execute(insert(H).values(rows))
     problem = _verify(env, instance_id)["problem"]

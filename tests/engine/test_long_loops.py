@@ -8,9 +8,11 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import text
 
 from engine.actors import Actor
-from engine.bpmn.compat import EmflowParser, EmflowScriptEngine, dump_workflow, prune_finished
+from engine.bpmn.parser import EmflowParser
+from engine.bpmn.prune import prune_finished
+from engine.bpmn.script_engine import EmflowScriptEngine, SandboxedEnvironment
+from engine.bpmn.snapshot import dump_workflow
 from engine.runtime.service_tasks import FUNCTIONS, SERVICES
-from engine.sandbox import SandboxedEnvironment
 from tests.conftest import FIXTURES
 
 DUTY = Actor("duty", "responder", ("duty_officer",))
@@ -39,7 +41,7 @@ def _iterate(wf: BpmnWorkflow, prune: bool) -> None:
 
 def test_the_iterator_depth_limit_is_lifted():
     """Unpruned, SpiffWorkflow 3.2 stops seeing READY tasks after ~250 iterations (max_depth=1000);
-    engine.bpmn.compat lifts the limit, so even the unpruned tree keeps working."""
+    engine.bpmn.patches lifts the limit, so even the unpruned tree keeps working."""
     wf = _raw_loop(400)
     for _ in range(399):
         _iterate(wf, prune=False)

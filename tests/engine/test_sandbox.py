@@ -12,13 +12,8 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
-from engine.sandbox import (
-    ALLOWED_FUNCTIONS,
-    ForbiddenExpression,
-    SandboxedEnvironment,
-    check_expression,
-    make_script_engine,
-)
+from engine.bpmn.script_engine import SandboxedEnvironment, make_script_engine
+from engine.sandbox import ALLOWED_FUNCTIONS, ForbiddenExpression, check_expression
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

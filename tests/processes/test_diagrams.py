@@ -20,9 +20,9 @@ import SpiffWorkflow.bpmn.parser as bpmn_parser
 from lxml import etree
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
+from engine.bpmn.script_engine import SandboxedEnvironment
 from engine.definitions import validation
 from engine.definitions.forms import FIELD_TYPES
-from engine.sandbox import SandboxedEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
