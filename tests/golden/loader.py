@@ -33,14 +33,14 @@ from typing import Any
 from sqlalchemy import DateTime, Table, select, text
 
 # --- the engine, as of the recording (adjust these imports when modules move) ----------------------------------
-from engine.audit import ChainVerifier
+from engine.audit.replay import Replayer
+from engine.audit.verify import ChainVerifier
 from engine.clock import FixedClock
-from engine.db import Database
-from engine.history import GENESIS, PendingEvent, canonical, chain
-from engine.models import HistoryEvent, ProcessDefinition, ProcessInstance, Ruleset, Task, Timer
-from engine.replay import Replayer, _Run
+from engine.events import PendingEvent
 from engine.services import Services, build_services
-from engine.spiff_compat import dump_workflow
+from engine.store.db import Database
+from engine.store.history import GENESIS, canonical, chain
+from engine.store.models import HistoryEvent, ProcessDefinition, ProcessInstance, Ruleset, Task, Timer
 
 GOLDEN_FORMAT = "emflow-golden/1"
 FIRST_PREV_HASH = GENESIS  # the prev_hash of every instance's first event
@@ -234,10 +234,7 @@ class GoldenDatabase:
         replayer = Replayer(self.services.instances)
         result = replayer.replay(instance_id)
         divergence = result.divergence
-        # the same re-execution once more, keeping the workflow: the bytes of its snapshot are compared too
-        run = _Run(replayer, replayer._read(instance_id))
-        run.until(result.last_seq)
-        snapshot = dump_workflow(run.workflow) if run.workflow is not None else None
+        snapshot = result.snapshot  # the replayed workflow exactly as the engine would store it
         return ReplayCheck(
             result.consistent,
             result.checked_end,

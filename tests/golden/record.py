@@ -29,8 +29,8 @@ from typing import Any
 
 from api import create_app
 from engine.clock import FixedClock
-from engine.migrate import upgrade
 from engine.services import build_services
+from engine.store.migrate import upgrade
 from tests.conftest import FIXTURES, Api
 from tests.golden.loader import GOLDEN_FORMAT, HISTORIES, SECTIONS, opened, read_tables
 from tests.scenarios.conftest import LANE_USERS, PROCESSES, USER_OF_LANE, Desk
