@@ -56,6 +56,7 @@ from engine.runtime import commands
 from engine.runtime.commands import Command, Execution, Outcome
 from engine.runtime.instances import InstanceService, data_of
 from engine.store import tables as t
+from engine.store.history import CANONICAL, HISTORY_FORMAT, upgrade_payload
 
 _H, _I, _D, _T, _TM = t.history, t.instances, t.definitions, t.tasks, t.timers
 _EVENT_COLUMNS = (
@@ -68,6 +69,7 @@ _EVENT_COLUMNS = (
     _H.c.payload,
     _H.c.prev_hash,
     _H.c.hash,
+    _H.c.format,
 )
 
 
@@ -260,7 +262,7 @@ class Replayer:
             row.snapshot,
             row.data,
             row.seed,
-            [StoredEvent.of(e) for e in events],
+            [_current_format(StoredEvent.of(e)) for e in events],
         )
 
     def _linked_row(self, instance_id: Any) -> Any:
@@ -294,10 +296,28 @@ class Replayer:
         return tasks, timers
 
 
+def _current_format(event: StoredEvent) -> StoredEvent:
+    """An event as the current format has it: replay re-executes and compares current payloads only."""
+    if event.format == HISTORY_FORMAT or event.format not in CANONICAL:
+        return event  # an unknown format is reported by _commands
+    return dataclasses.replace(event, payload=upgrade_payload(event.kind, event.payload, event.format))
+
+
 def _commands(events: Sequence[StoredEvent]) -> Iterator[list[StoredEvent] | Divergence]:
     """Events grouped by the command that wrote them: a command event and the consequences after it."""
     group: list[StoredEvent] = []
     for event in events:
+        if event.format not in CANONICAL:
+            if group:
+                yield group
+            yield Divergence(
+                event.seq,
+                "unknown_event",
+                f"event {event.seq} ({event.kind}) is written in history format {event.format}, which this code "
+                "does not know",
+                event_json(event),
+            )
+            return
         if event.kind in COMMAND_KINDS:
             if group:
                 yield group

@@ -28,11 +28,12 @@ from sqlalchemy import func, select
 from engine.errors import NotFound
 from engine.events import PendingEvent
 from engine.store.db import Database
-from engine.store.history import GENESIS, canonical, chain
+from engine.store.history import CANONICAL, GENESIS, HISTORY_FORMAT, canonical, chain
 from engine.store.models import HistoryEvent, ProcessInstance
 
 EDITED, DELETED, REORDERED, APPENDED, HEAD_MISMATCH = "edited", "deleted", "reordered", "appended", "head_mismatch"
-PROBLEM_KINDS = (EDITED, DELETED, REORDERED, APPENDED, HEAD_MISMATCH)
+UNKNOWN_FORMAT = "unknown_format"
+PROBLEM_KINDS = (EDITED, DELETED, REORDERED, APPENDED, HEAD_MISMATCH, UNKNOWN_FORMAT)
 
 _H = HistoryEvent.__table__
 _I = ProcessInstance.__table__
@@ -46,6 +47,7 @@ _ROW = (
     _H.c.payload,
     _H.c.prev_hash,
     _H.c.hash,
+    _H.c.format,
 )
 
 
@@ -62,18 +64,29 @@ class StoredEvent:
     payload: dict[str, Any]
     prev_hash: str
     hash: str
+    format: int = HISTORY_FORMAT
 
     @classmethod
     def of(cls, row: Any) -> StoredEvent:
         return cls(
-            row.seq, row.at, row.actor, row.kind, row.element_id, row.task_id, row.payload, row.prev_hash, row.hash
+            row.seq,
+            row.at,
+            row.actor,
+            row.kind,
+            row.element_id,
+            row.task_id,
+            row.payload,
+            row.prev_hash,
+            row.hash,
+            row.format,
         )
 
     def digest(self, instance_id: int, seq: int | None = None) -> str:
         """The hash this row would have if it had been written as event ``seq`` (default: its own)."""
         event = PendingEvent(self.kind, self.payload, self.element_id, self.task_id)
         return chain(
-            self.prev_hash, canonical(instance_id, self.seq if seq is None else seq, self.at, self.actor, event)
+            self.prev_hash,
+            canonical(instance_id, self.seq if seq is None else seq, self.at, self.actor, event, self.format),
         )
 
 
@@ -127,6 +140,15 @@ def _first_problem(instance_id: int, events: Sequence[StoredEvent], head_seq: in
                 f"event stored as seq {event.seq} is out of sequence",
                 str(expected_seq),
                 str(event.seq),
+            )
+        if event.format not in CANONICAL:
+            return ChainProblem(
+                event.seq,
+                UNKNOWN_FORMAT,
+                f"event {event.seq} ({event.kind}) names history format {event.format}, which this code does not "
+                f"know (it knows {sorted(CANONICAL)}): its hash cannot be checked",
+                str(HISTORY_FORMAT),
+                str(event.format),
             )
         content_ok = event.digest(instance_id) == event.hash
         if content_ok and event.prev_hash == prev:

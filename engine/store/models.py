@@ -155,6 +155,7 @@ class HistoryEvent(Base):
     payload: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    format: Mapped[int] = mapped_column(Integer, server_default="1")
 
 
 class Ruleset(Base):

@@ -84,7 +84,12 @@ def check_golden(database_url: str, golden: dict[str, Any]) -> None:
 
     stored = read_tables(database_url)
     for section, _ in SECTIONS:  # in the database exactly as recorded (key order of JSON values included)
-        assert json.dumps(plain_rows(stored, section)) == json.dumps(plain_rows(golden, section)), section
+        recorded = plain_rows(golden, section)
+        columns = list(recorded[0]) if recorded else []  # columns added by later migrations are checked below
+        now = [{name: row[name] for name in columns} for row in plain_rows(stored, section)]
+        assert json.dumps(now) == json.dumps(recorded), section
+    # written before events named their format: they read back as format 1, the format their hashes were made in
+    assert {row["format"] for row in plain_rows(stored, "history_events")} == {1}
     for definition in plain_rows(golden, "definitions"):
         assert hashlib.sha256(definition["bpmn_xml"].encode("utf-8")).hexdigest() == definition["sha256"]
 
