@@ -35,7 +35,7 @@ from typing import Any, Literal
 import yaml
 
 from rules.conditions import Condition, ConditionParser, facts_read, may_fire_together
-from rules.errors import RulesetInvalid, RulesetNotFound
+from rules.errors import Problem, RulesetInvalid, RulesetNotFound
 from rules.facts import FACT_SPECS
 from rules.outputs import (
     DERIVED_BY_OUTPUT,
@@ -55,7 +55,6 @@ _RULE_KEYS = {"id", "cites", "description", "when", "then"}
 CONDITION_FACTS = {spec.name: spec for spec in (*FACT_SPECS, *DERIVED_FACT_SPECS)}
 DERIVED_FACTS = frozenset(spec.name for spec in DERIVED_FACT_SPECS)
 
-Problem = dict[str, str | None]
 Report = Callable[[str | None, str, str], None]  # (rule id, field, message)
 
 
@@ -136,7 +135,7 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
