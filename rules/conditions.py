@@ -94,7 +94,7 @@ def required_values(condition: Condition) -> dict[str, frozenset[Any]]:
     return {}
 
 
-def _symbolic(value: Any) -> bool:
+def _symbolic(value: object) -> bool:
     return value is None or isinstance(value, (str, bool))
 
 
@@ -111,7 +111,7 @@ class ConditionParser:
         self.facts = facts
         self.problems: list[tuple[str, str]] = []  # (path, message)
 
-    def parse(self, data: Any, path: str) -> Condition | None:
+    def parse(self, data: object, path: str) -> Condition | None:
         if data == "always":
             return Always()
         if not isinstance(data, dict):
@@ -183,7 +183,7 @@ class ConditionParser:
         return Comparison(fact, op, value)
 
     @staticmethod
-    def _value_problem(spec: FactSpec, value: Any, element: bool = False) -> str | None:
+    def _value_problem(spec: FactSpec, value: object, element: bool = False) -> str | None:
         kind = spec.kind
         if kind in ("count", "amount"):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -209,7 +209,7 @@ class ConditionParser:
         return None
 
 
-def format_value(value: Any) -> str:
+def format_value(value: object) -> str:
     """Values as a reason shows them: JSON words for true/false/null, whole numbers without '.0'."""
     if value is None:
         return "null"

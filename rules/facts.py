@@ -104,7 +104,7 @@ class IncidentFacts:
 assert tuple(f.name for f in fields(IncidentFacts)) == tuple(s.name for s in FACT_SPECS)
 
 
-def _check(spec: FactSpec, value: Any) -> tuple[Any, str | None]:
+def _check(spec: FactSpec, value: object) -> tuple[object, str | None]:
     """Return the normalised value and an error message (None when valid)."""
     kind = spec.kind
     if kind == "count":
@@ -144,7 +144,7 @@ def _check(spec: FactSpec, value: Any) -> tuple[Any, str | None]:
     return tuple(value), None
 
 
-def _type_name(value: Any) -> str:
+def _type_name(value: object) -> str:
     if value is None:
         return "null"
     return {

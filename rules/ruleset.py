@@ -142,14 +142,14 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
-def _load_text(text: str) -> Any:
+def _load_text(text: str) -> object:
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         raise RulesetInvalid([{"rule": None, "field": "$", "message": f"not valid YAML or JSON: {exc}"}]) from None
 
 
-def _json_problem(value: Any, path: str) -> tuple[str, str] | None:
+def _json_problem(value: object, path: str) -> tuple[str, str] | None:
     """Find a value JSON cannot hold (YAML turns 2015-06-05 into a date); the sha256 needs canonical JSON."""
     if value is None or isinstance(value, (str, bool, int)):
         return None
@@ -254,7 +254,7 @@ def _parse_floor(body: Mapping[str, Any], kind: str, problem: Report) -> Floor |
     return Floor(raw["level"], raw["cites"])
 
 
-def _parse_rules(raw: Any, kind: str, problem: Report) -> list[Rule]:
+def _parse_rules(raw: object, kind: str, problem: Report) -> list[Rule]:
     if not isinstance(raw, list) or not raw:
         problem(None, "rules", "must be a non-empty list of rules")
         return []
@@ -299,7 +299,7 @@ def _parse_rules(raw: Any, kind: str, problem: Report) -> list[Rule]:
     return rules
 
 
-def _parse_then(raw: Any, label: str, cites: str, kind: str, problem: Report) -> dict[str, Any] | None:
+def _parse_then(raw: object, label: str, cites: str, kind: str, problem: Report) -> dict[str, Any] | None:
     if not isinstance(raw, dict) or not raw:
         problem(label, "then", "must be a non-empty mapping of outputs")
         return None
