@@ -28,7 +28,7 @@ MAX_RULES_PER_LAYER = 400
 _ORDER_OPS = {"<": "$lt", "<=": "$lte", ">": "$gt", ">=": "$gte"}
 
 
-def _domain(fact: str) -> tuple[Any, ...] | None:
+def _domain(fact: str) -> tuple[str | bool | None, ...] | None:
     """Every value a symbolic fact can take (None for numbers and lists)."""
     spec = CONDITION_FACTS[fact]
     if spec.kind == "bool":
@@ -75,7 +75,7 @@ def compile_condition(condition: Condition) -> dict[str, Any]:
     raise ValueError(f"no compilation for operator {op!r}")  # the parser lets no other operator through
 
 
-def _one_of(fact: str, values: list[Any]) -> dict[str, Any]:
+def _one_of(fact: str, values: Sequence[object]) -> dict[str, Any]:
     if not values:  # e.g. not_in listing every value: a test that never holds
         return {"$and": [{fact: True}, {fact: False}]}
     return {"$or": [{fact: v} for v in values]}

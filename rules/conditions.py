@@ -94,7 +94,7 @@ def required_values(condition: Condition) -> dict[str, frozenset[Any]]:
     return {}
 
 
-def _symbolic(value: Any) -> bool:
+def _symbolic(value: object) -> bool:
     return value is None or isinstance(value, (str, bool))
 
 
@@ -111,16 +111,18 @@ class ConditionParser:
         self.facts = facts
         self.problems: list[tuple[str, str]] = []  # (path, message)
 
-    def parse(self, data: Any, path: str) -> Condition | None:
+    def parse(self, data: object, path: str) -> Condition | None:
         if data == "always":
             return Always()
         if not isinstance(data, dict):
-            return self._fail(path, "must be 'always', {fact, op, value}, {all: [...]} or {any: [...]}")
+            self._fail(path, "must be 'always', {fact, op, value}, {all: [...]} or {any: [...]}")
+            return None
         if set(data) in ({"all"}, {"any"}):
             key = next(iter(data))
             items = data[key]
             if not isinstance(items, list) or not items:
-                return self._fail(f"{path}.{key}", "must be a non-empty list of conditions")
+                self._fail(f"{path}.{key}", "must be a non-empty list of conditions")
+                return None
             parsed = [self.parse(item, f"{path}.{key}[{i}]") for i, item in enumerate(items)]
             valid = tuple(p for p in parsed if p is not None)
             if len(valid) != len(parsed):
@@ -128,7 +130,8 @@ class ConditionParser:
             return AllOf(valid) if key == "all" else AnyOf(valid)
         if "fact" in data or "op" in data:
             return self._comparison(data, path)
-        return self._fail(path, f"unknown condition keys {sorted(data)}; use fact/op/value, all or any")
+        self._fail(path, f"unknown condition keys {sorted(data)}; use fact/op/value, all or any")
+        return None
 
     def _fail(self, path: str, message: str) -> None:
         self.problems.append((path, message))
@@ -137,41 +140,50 @@ class ConditionParser:
     def _comparison(self, data: dict[str, Any], path: str) -> Comparison | None:
         extra = sorted(set(data) - {"fact", "op", "value"})
         if extra:
-            return self._fail(path, f"unknown keys {extra} in a comparison")
+            self._fail(path, f"unknown keys {extra} in a comparison")
+            return None
         fact, op = data.get("fact"), data.get("op")
         spec = self.facts.get(fact) if isinstance(fact, str) else None
-        if spec is None:
-            return self._fail(f"{path}.fact", f"unknown fact {fact!r}; known: {', '.join(self.facts)}")
+        if spec is None or not isinstance(fact, str):  # the second test only tells mypy what the first implies
+            self._fail(f"{path}.fact", f"unknown fact {fact!r}; known: {', '.join(self.facts)}")
+            return None
         allowed = OPS_BY_KIND[spec.kind]
         if op not in allowed:
-            return self._fail(
+            self._fail(
                 f"{path}.op",
                 f"operator {op!r} does not apply to {fact} ({spec.kind}); use one of {' '.join(allowed)}",
             )
+            return None
         if op == "not_empty":
             if "value" in data:
-                return self._fail(f"{path}.value", "not_empty takes no value")
+                self._fail(f"{path}.value", "not_empty takes no value")
+                return None
             return Comparison(fact, op, None)
         if "value" not in data:
-            return self._fail(f"{path}.value", "missing value")
+            self._fail(f"{path}.value", "missing value")
+            return None
         value = data["value"]
         if op in ("in", "not_in"):
             if not isinstance(value, list) or not value:
-                return self._fail(f"{path}.value", f"{op} needs a non-empty list of values")
+                self._fail(f"{path}.value", f"{op} needs a non-empty list of values")
+                return None
             problems = [self._value_problem(spec, v) for v in value]
             bad = next((p for p in problems if p), None)
             if bad:
-                return self._fail(f"{path}.value", bad)
+                self._fail(f"{path}.value", bad)
+                return None
             if len(set(map(repr, value))) != len(value):
-                return self._fail(f"{path}.value", "lists a value twice")
+                self._fail(f"{path}.value", "lists a value twice")
+                return None
             return Comparison(fact, op, tuple(value))
         problem = self._value_problem(spec, value, element=op == "contains")
         if problem:
-            return self._fail(f"{path}.value", problem)
+            self._fail(f"{path}.value", problem)
+            return None
         return Comparison(fact, op, value)
 
     @staticmethod
-    def _value_problem(spec: FactSpec, value: Any, element: bool = False) -> str | None:
+    def _value_problem(spec: FactSpec, value: object, element: bool = False) -> str | None:
         kind = spec.kind
         if kind in ("count", "amount"):
             if isinstance(value, bool) or not isinstance(value, (int, float)):
@@ -197,7 +209,7 @@ class ConditionParser:
         return None
 
 
-def format_value(value: Any) -> str:
+def format_value(value: object) -> str:
     """Values as a reason shows them: JSON words for true/false/null, whole numbers without '.0'."""
     if value is None:
         return "null"

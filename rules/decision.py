@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
 from rules.compiler import Plan, PlannedRule
 from rules.conditions import describe
@@ -41,6 +41,16 @@ DECISION_FIELDS = (
     "ruleset",
 )
 NO_INVESTIGATION = Investigation(None, None, False)
+_T = TypeVar("_T")
+
+
+class DerivedValues(TypedDict):
+    """The outputs later layers may read as facts (``outputs.DERIVED_FACT_SPECS``), as durable-rules sees them."""
+
+    level: str
+    art4_triggers: list[str]
+    radiation_event: bool
+    treat_as_major_for_reporting: bool
 
 
 @dataclass(frozen=True)
@@ -108,7 +118,7 @@ class Decision:
         }
 
 
-def derived_values(fired: Iterable[PlannedRule], floor_level: str) -> dict[str, Any]:
+def derived_values(fired: Iterable[PlannedRule], floor_level: str) -> DerivedValues:
     """The outputs later layers may read, from the rules fired so far (order does not matter for these)."""
     level = floor_level
     art4: set[str] = set()
@@ -129,8 +139,8 @@ def derived_values(fired: Iterable[PlannedRule], floor_level: str) -> dict[str, 
     }
 
 
-def _ordered_union(lists: Iterable[Sequence[Any]]) -> tuple[Any, ...]:
-    seen: dict[Any, None] = {}
+def _ordered_union(lists: Iterable[Sequence[_T]]) -> tuple[_T, ...]:
+    seen: dict[_T, None] = {}
     for items in lists:
         for item in items:
             seen.setdefault(item, None)

@@ -6,6 +6,23 @@ must fix the input needs to see every bad field or rule at once, not one per rou
 
 from __future__ import annotations
 
+from typing import TypedDict
+
+
+class FieldError(TypedDict):
+    """One bad incident fact: ``field`` is its name (``$`` for the whole document)."""
+
+    field: str
+    message: str
+
+
+class Problem(TypedDict):
+    """One problem of a ruleset: the rule id (None for the document), the path inside it, the message."""
+
+    rule: str | None
+    field: str
+    message: str
+
 
 class RulesError(Exception):
     """Base class for everything the rules layer raises on purpose."""
@@ -17,7 +34,7 @@ class FactsInvalid(RulesError, ValueError):
     ``errors`` is a list of ``{"field": ..., "message": ...}``, one per bad field, in contract order.
     """
 
-    def __init__(self, errors: list[dict[str, str]]):
+    def __init__(self, errors: list[FieldError]):
         self.errors = errors
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         super().__init__(f"invalid incident facts: {summary}")
@@ -30,13 +47,11 @@ class RulesetInvalid(RulesError, ValueError):
     "message": ...}``.
     """
 
-    def __init__(self, problems: list[dict[str, str | None]], name: str | None = None):
+    def __init__(self, problems: list[Problem], name: str | None = None):
         self.problems = problems
         self.name = name
         where = f"ruleset {name!r}" if name else "ruleset"
-        summary = "; ".join(
-            f"{p['rule'] + ': ' if p.get('rule') else ''}{p['field']}: {p['message']}" for p in problems
-        )
+        summary = "; ".join(f"{p['rule'] + ': ' if p['rule'] else ''}{p['field']}: {p['message']}" for p in problems)
         super().__init__(f"invalid {where}: {summary}")
 
 

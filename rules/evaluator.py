@@ -54,7 +54,7 @@ def evaluate(plan: Plan, facts: IncidentFacts, host: Evaluates | None = None) ->
     fired: list[PlannedRule] = []
     for layer in plan.layers:
         if layer.inputs:
-            derived = derived_values(fired, floor_level)
+            derived: Mapping[str, object] = derived_values(fired, floor_level)  # read by name below
             layer_message = {**message, **{name: derived[name] for name in layer.inputs}}
         else:
             layer_message = message

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
-from rules.errors import FactsInvalid
+from rules.errors import FactsInvalid, FieldError
 
 FactKind = Literal["count", "amount", "enum", "optional_enum", "bool", "strings"]
 
@@ -79,7 +79,7 @@ class IncidentFacts:
 
     def __post_init__(self) -> None:
         # Built directly (not through parse), the facts are checked all the same: decide() trusts this type.
-        errors = []
+        errors: list[FieldError] = []
         for spec in FACT_SPECS:
             value, problem = _check(spec, getattr(self, spec.name))
             if problem:
@@ -104,7 +104,7 @@ class IncidentFacts:
 assert tuple(f.name for f in fields(IncidentFacts)) == tuple(s.name for s in FACT_SPECS)
 
 
-def _check(spec: FactSpec, value: Any) -> tuple[Any, str | None]:
+def _check(spec: FactSpec, value: object) -> tuple[object, str | None]:
     """Return the normalised value and an error message (None when valid)."""
     kind = spec.kind
     if kind == "count":
@@ -144,7 +144,7 @@ def _check(spec: FactSpec, value: Any) -> tuple[Any, str | None]:
     return tuple(value), None
 
 
-def _type_name(value: Any) -> str:
+def _type_name(value: object) -> str:
     if value is None:
         return "null"
     return {
@@ -161,7 +161,7 @@ def parse(data: Mapping[str, Any]) -> IncidentFacts:
     """Validate ``data`` against §9 into ``IncidentFacts``; raise ``FactsInvalid`` with all errors at once."""
     if not isinstance(data, Mapping):
         raise FactsInvalid([{"field": "$", "message": f"facts must be an object, got {_type_name(data)}"}])
-    errors: list[dict[str, str]] = []
+    errors: list[FieldError] = []
     values: dict[str, Any] = {}
     for spec in FACT_SPECS:
         if spec.name not in data:

@@ -37,7 +37,7 @@ class Evaluates(Protocol):
     def evaluate(self, name: str, message: Mapping[str, Any]) -> list[int]: ...
 
 
-class _SynchronousHost(durable_engine.Host):
+class _SynchronousHost(durable_engine.Host):  # type: ignore[misc]  # durable-rules ships no types, so Host is Any here
     """A durable host without the background dispatch timers (see the module docstring)."""
 
     def _run(self) -> None:

@@ -105,8 +105,8 @@ class OutputProblem(ValueError):
         self.path = path
 
 
-def _choice(choices: tuple[str, ...]) -> Callable[[Any, str], Any]:
-    def check(value: Any, cites: str) -> Any:
+def _choice(choices: tuple[str, ...]) -> Callable[[object, str], str]:
+    def check(value: object, cites: str) -> str:
         if not isinstance(value, str) or value not in choices:
             raise OutputProblem(f"must be one of {', '.join(choices)}, got {value!r}")
         return value
@@ -114,32 +114,32 @@ def _choice(choices: tuple[str, ...]) -> Callable[[Any, str], Any]:
     return check
 
 
-def _true(value: Any, cites: str) -> bool:
+def _true(value: object, cites: str) -> bool:
     # Yes/no duties combine with "any": writing false could never take effect and would mislead a reader.
     if value is not True:
         raise OutputProblem(f"can only be true (a duty is added, never removed), got {value!r}")
     return True
 
 
-def _positive_int(value: Any, what: str) -> int:
+def _positive_int(value: object, what: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise OutputProblem(f"{what} must be a positive integer, got {value!r}")
     return value
 
 
-def _deadline(value: Any, cites: str) -> int | None:
+def _deadline(value: object, cites: str) -> int | None:
     if value is None:  # "immediately" (立即), e.g. RAD Art.42; stricter than any number of minutes
         return None
     return _positive_int(value, "a deadline in minutes (or null for immediately)")
 
 
-def _identifier(value: Any, path: str) -> str:
+def _identifier(value: object, path: str) -> str:
     if not isinstance(value, str) or not _IDENTIFIER.match(value):
         raise OutputProblem(f"must be a snake_case authority name, got {value!r}", path)
     return value
 
 
-def _recipients(value: Any, cites: str, path: str = "") -> tuple[str, ...]:
+def _recipients(value: object, cites: str, path: str = "") -> tuple[str, ...]:
     if not isinstance(value, list) or not value:
         raise OutputProblem("must be a non-empty list of authority names", path)
     out = tuple(_identifier(item, f"{path}[{i}]") for i, item in enumerate(value))
@@ -148,7 +148,7 @@ def _recipients(value: Any, cites: str, path: str = "") -> tuple[str, ...]:
     return out
 
 
-def _onward(value: Any, cites: str) -> tuple[OnwardReport, ...]:
+def _onward(value: object, cites: str) -> tuple[OnwardReport, ...]:
     if not isinstance(value, list) or not value:
         raise OutputProblem("must be a non-empty list of {from, to, within_minutes}")
     reports = []
@@ -178,7 +178,7 @@ def _onward(value: Any, cites: str) -> tuple[OnwardReport, ...]:
     return tuple(reports)
 
 
-def _investigation(value: Any, cites: str) -> Investigation:
+def _investigation(value: object, cites: str) -> Investigation:
     if not isinstance(value, dict) or set(value) != {"lead", "time_limit_days", "mandatory"}:
         raise OutputProblem("must be an object with exactly lead, time_limit_days, mandatory")
     lead, days, mandatory = value["lead"], value["time_limit_days"], value["mandatory"]
@@ -196,7 +196,8 @@ def _investigation(value: Any, cites: str) -> Investigation:
     return Investigation(lead, days, mandatory)
 
 
-OUTPUT_CHECKS: dict[str, Callable[[Any, str], Any]] = {
+# Each check takes the value as parsed from YAML/JSON and the rule's cites, and returns the value a rule holds.
+OUTPUT_CHECKS: dict[str, Callable[[object, str], object]] = {
     "level": _choice(LEVELS),
     "art4_trigger": _choice(ART4_CODES),
     "radiation_event": _true,

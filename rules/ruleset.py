@@ -35,7 +35,7 @@ from typing import Any, Literal
 import yaml
 
 from rules.conditions import Condition, ConditionParser, facts_read, may_fire_together
-from rules.errors import RulesetInvalid, RulesetNotFound
+from rules.errors import Problem, RulesetInvalid, RulesetNotFound
 from rules.facts import FACT_SPECS
 from rules.outputs import (
     DERIVED_BY_OUTPUT,
@@ -55,7 +55,6 @@ _RULE_KEYS = {"id", "cites", "description", "when", "then"}
 CONDITION_FACTS = {spec.name: spec for spec in (*FACT_SPECS, *DERIVED_FACT_SPECS)}
 DERIVED_FACTS = frozenset(spec.name for spec in DERIVED_FACT_SPECS)
 
-Problem = dict[str, str | None]
 Report = Callable[[str | None, str, str], None]  # (rule id, field, message)
 
 
@@ -136,21 +135,21 @@ class _StrictLoader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
 
-def _load_text(text: str) -> Any:
+def _load_text(text: str) -> object:
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as exc:
         raise RulesetInvalid([{"rule": None, "field": "$", "message": f"not valid YAML or JSON: {exc}"}]) from None
 
 
-def _json_problem(value: Any, path: str) -> tuple[str, str] | None:
+def _json_problem(value: object, path: str) -> tuple[str, str] | None:
     """Find a value JSON cannot hold (YAML turns 2015-06-05 into a date); the sha256 needs canonical JSON."""
     if value is None or isinstance(value, (str, bool, int)):
         return None
@@ -255,7 +254,7 @@ def _parse_floor(body: Mapping[str, Any], kind: str, problem: Report) -> Floor |
     return Floor(raw["level"], raw["cites"])
 
 
-def _parse_rules(raw: Any, kind: str, problem: Report) -> list[Rule]:
+def _parse_rules(raw: object, kind: str, problem: Report) -> list[Rule]:
     if not isinstance(raw, list) or not raw:
         problem(None, "rules", "must be a non-empty list of rules")
         return []
@@ -300,7 +299,7 @@ def _parse_rules(raw: Any, kind: str, problem: Report) -> list[Rule]:
     return rules
 
 
-def _parse_then(raw: Any, label: str, cites: str, kind: str, problem: Report) -> dict[str, Any] | None:
+def _parse_then(raw: object, label: str, cites: str, kind: str, problem: Report) -> dict[str, Any] | None:
     if not isinstance(raw, dict) or not raw:
         problem(label, "then", "must be a non-empty mapping of outputs")
         return None
