@@ -56,7 +56,7 @@ from engine.runtime import commands
 from engine.runtime.commands import Command, Execution, Outcome
 from engine.runtime.instances import InstanceService, data_of
 from engine.store import tables as t
-from engine.store.history import CANONICAL, HISTORY_FORMAT, upgrade_payload
+from engine.store.history import CANONICAL, upgrade_payload
 
 _H, _I, _D, _T, _TM = t.history, t.instances, t.definitions, t.tasks, t.timers
 _EVENT_COLUMNS = (
@@ -298,7 +298,7 @@ class Replayer:
 
 def _current_format(event: StoredEvent) -> StoredEvent:
     """An event as the current format has it: replay re-executes and compares current payloads only."""
-    if event.format == HISTORY_FORMAT or event.format not in CANONICAL:
+    if event.format not in CANONICAL:
         return event  # an unknown format is reported by _commands
     return dataclasses.replace(event, payload=upgrade_payload(event.kind, event.payload, event.format))
 
@@ -307,9 +307,7 @@ def _commands(events: Sequence[StoredEvent]) -> Iterator[list[StoredEvent] | Div
     """Events grouped by the command that wrote them: a command event and the consequences after it."""
     group: list[StoredEvent] = []
     for event in events:
-        if event.format not in CANONICAL:
-            if group:
-                yield group
+        if event.format not in CANONICAL:  # the command it belongs to cannot be compared: replay stops before it
             yield Divergence(
                 event.seq,
                 "unknown_event",

@@ -58,9 +58,10 @@ UPGRADES: dict[int, Callable[[str, dict[str, Any]], dict[str, Any]]] = {}
 
 
 def canonical(
-    instance_id: int, seq: int, at: datetime, actor: str | None, event: PendingEvent, format: int = HISTORY_FORMAT
+    instance_id: int, seq: int, at: datetime, actor: str | None, event: PendingEvent, format: int | None = None
 ) -> str:
-    """The text an event's hash is computed from, in the event's own format."""
+    """The text an event's hash is computed from, in the event's own format (default: the current one)."""
+    format = HISTORY_FORMAT if format is None else format
     form = CANONICAL.get(format)
     if form is None:
         raise UnknownHistoryFormat(f"unknown history format {format} (this code knows {sorted(CANONICAL)})")
@@ -86,10 +87,11 @@ def build_rows(
 ) -> tuple[list[dict[str, Any]], int, str]:
     """Row values for ``events`` continuing the chain, with the new last sequence number and head."""
     rows = []
+    format = HISTORY_FORMAT
     for event in events:
         event.payload = json_safe(event.payload)
         last_seq += 1
-        digest = chain(head, canonical(instance_id, last_seq, at, actor, event))
+        digest = chain(head, canonical(instance_id, last_seq, at, actor, event, format))
         rows.append(
             {
                 "instance_id": instance_id,
@@ -102,7 +104,7 @@ def build_rows(
                 "payload": event.payload,
                 "prev_hash": head,
                 "hash": digest,
-                "format": HISTORY_FORMAT,
+                "format": format,
             }
         )
         head = digest
