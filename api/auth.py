@@ -10,11 +10,12 @@ from flask import g, request
 
 from api.context import services
 from engine.errors import Forbidden, Unauthenticated
+from engine.names import USER_ROLES, Role
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-ADMIN, RESPONDER, AUDITOR = "administrator", "responder", "auditor"
-EVERYONE = (ADMIN, RESPONDER, AUDITOR)
+ADMIN, RESPONDER, AUDITOR = Role.ADMINISTRATOR, Role.RESPONDER, Role.AUDITOR
+EVERYONE = USER_ROLES
 
 
 def requires(*roles: str) -> Callable[[F], F]:

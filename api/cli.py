@@ -13,7 +13,9 @@ from pathlib import Path
 
 import click
 
+from engine.actors import SYSTEM
 from engine.errors import EmflowError
+from engine.names import USER_ROLES
 from engine.services import BUNDLED_PROCESSES, build_services, deploy_paths
 from engine.store.db import default_database_url, normalise_url
 from engine.store.migrate import upgrade
@@ -119,7 +121,7 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("name")
-@click.option("--role", required=True, type=click.Choice(["administrator", "responder", "auditor"]))
+@click.option("--role", required=True, type=click.Choice([str(r) for r in USER_ROLES]))
 @click.option("--lane", "lanes", multiple=True, help="lane id a responder works in (repeatable)")
 def users_add(name: str, role: str, lanes: tuple[str, ...]) -> None:
     """Create a user and print its token once, alone on the last line."""
@@ -181,7 +183,7 @@ def serve(host: str, port: int, workers: int, threads: int, no_deploy: bool, no_
     upgrade(url)
     services = build_services(url)
     if not no_deploy and BUNDLED_PROCESSES.is_dir():
-        for path, info, created in deploy_paths(services, [BUNDLED_PROCESSES], "system"):
+        for path, info, created in deploy_paths(services, [BUNDLED_PROCESSES], SYSTEM.name):
             click.echo(f"{path.name}: {info.key} v{info.version} {'deployed' if created else 'unchanged'}")
     for info, created in services.rulesets.deploy_bundled():
         click.echo(f"ruleset {info.name} v{info.version} {'deployed' if created else 'unchanged'}")

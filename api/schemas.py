@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import typing
+from datetime import datetime
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
 from api.converters import MAX_ID
-from engine.actors import ROLES
+from engine.names import USER_ROLES as ROLES
 from engine.names import InstanceStatus, TaskRowState
 from engine.runtime.queries import ALL_STATES
+from engine.runtime.views import TaskView
 
 _UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 _UNSTORABLE_LINE = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
@@ -148,21 +152,34 @@ class FormFieldSchema(Schema):
     constraints = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
 
 
-class TaskSchema(Schema):
-    id = fields.String(required=True)
-    instance_id = fields.Integer(required=True)
-    element_id = fields.String(required=True)
-    name = fields.String(allow_none=True)
-    lane = fields.String(allow_none=True)
-    lane_name = fields.String(allow_none=True)
-    state = fields.String(required=True)
-    form = fields.List(fields.Nested(FormFieldSchema))
-    assignee = fields.String(allow_none=True)
-    due_at = fields.DateTime(allow_none=True)
-    overdue = fields.Boolean(required=True)
-    created_at = fields.DateTime(required=True)
-    ended_at = fields.DateTime(allow_none=True)
-    ended_by = fields.String(allow_none=True)
+def schema_of(view: type, name: str, **overrides: fields.Field) -> type[Schema]:
+    """A response schema with one field per field of the engine's view dataclass ``view``: the shape is declared
+    once, in the engine, and a field added there appears in the API and its OpenAPI document. ``X | None`` fields
+    may be null; the others are required. ``overrides`` give fields a plain type cannot describe."""
+    hints = typing.get_type_hints(view)
+    declared: dict[str, Any] = {}
+    for field in dataclasses.fields(view):
+        if field.name in overrides:
+            declared[field.name] = overrides[field.name]
+            continue
+        hint = hints[field.name]
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(hint))
+        base = args[0] if optional else hint
+        kind = next(f for t, f in _FIELD_TYPES if isinstance(base, type) and issubclass(base, t))
+        declared[field.name] = kind(allow_none=True) if optional else kind(required=True)
+    return type(name, (Schema,), {**declared, "__module__": __name__, "__doc__": view.__doc__})
+
+
+_FIELD_TYPES: tuple[tuple[type, type[fields.Field]], ...] = (
+    (bool, fields.Boolean),  # before int: bool is an int
+    (int, fields.Integer),
+    (str, fields.String),  # StrEnums included
+    (datetime, fields.DateTime),
+    (dict, fields.Dict),
+)
+
+TaskSchema = schema_of(TaskView, "TaskSchema", form=fields.List(fields.Nested(FormFieldSchema)))
 
 
 class InstanceSchema(Schema):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-ROLES = ("administrator", "responder", "auditor")
+from engine.names import Role
 
 
 @dataclass(frozen=True)
@@ -15,9 +15,9 @@ class Actor:
 
     def works_lane(self, lane: str | None) -> bool:
         """Responders act only on tasks of their lanes; the engine itself (timers, links) acts everywhere."""
-        if self.role == "system":
+        if self.role == Role.SYSTEM:
             return True
-        return self.role == "responder" and lane is not None and lane in self.lanes
+        return self.role == Role.RESPONDER and lane is not None and lane in self.lanes
 
 
-SYSTEM = Actor("system", "system")
+SYSTEM = Actor("system", Role.SYSTEM)

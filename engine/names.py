@@ -72,6 +72,7 @@ class Role(StrEnum):
     RESPONDER = "responder"
     AUDITOR = "auditor"
     SYSTEM = "system"
+    REPLAY = "replay"  # re-executing recorded commands: acts for the recorded actor, decides nothing itself
 
 
 USER_ROLES = (Role.ADMINISTRATOR, Role.RESPONDER, Role.AUDITOR)

@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.actors import Actor
+from engine.actors import SYSTEM, Actor
 from engine.audit.divergence import (
     Diverged,
     Divergence,
@@ -51,7 +51,7 @@ from engine.bpmn.snapshot import dump_workflow
 from engine.command_context import CommandContext
 from engine.errors import DataInvalid, EmflowError, NotFound
 from engine.events import PendingEvent, json_safe
-from engine.names import COMMAND_KINDS, CONSEQUENCE_KINDS, ESCALATION_KINDS, EventKind, InstanceStatus
+from engine.names import COMMAND_KINDS, CONSEQUENCE_KINDS, ESCALATION_KINDS, EventKind, InstanceStatus, Role
 from engine.runtime import commands
 from engine.runtime.commands import Command, Execution, Outcome
 from engine.runtime.instances import InstanceService, data_of
@@ -702,7 +702,7 @@ class _Run:
 # ------------------------------------------------------------------------------------------------- helpers
 def _actor(event: StoredEvent) -> Actor:
     """Who ran the command; nothing in a workflow step depends on the role, only the name is recorded."""
-    return Actor(event.actor or "system", "replay")
+    return Actor(event.actor or SYSTEM.name, Role.REPLAY)
 
 
 __all__ = [

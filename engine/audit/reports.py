@@ -25,8 +25,8 @@ from engine.clock import Clock
 from engine.definitions.service import DefinitionService
 from engine.errors import NotFound
 from engine.names import InstanceStatus, TaskRowState
+from engine.store import tables as t
 from engine.store.db import Database
-from engine.store.models import HistoryEvent, ProcessDefinition, ProcessInstance, Task, Timer
 
 MET, MISSED, OPEN, CANCELLED_OUTCOME, ELAPSED = "met", "missed", "open", "cancelled", "elapsed"
 OUTCOMES = (MET, MISSED, OPEN, CANCELLED_OUTCOME, ELAPSED)
@@ -37,11 +37,11 @@ INVESTIGATION_KEY = "investigation_accountability"
 THREE_CONDITIONS = ("cause_established", "responsible_dealt_with", "rectification_done")
 
 _OPEN = (InstanceStatus.RUNNING, InstanceStatus.SUSPENDED)
-_H = HistoryEvent.__table__
-_I = ProcessInstance.__table__
-_D = ProcessDefinition.__table__
-_T = Task.__table__
-_TM = Timer.__table__
+_H = t.history
+_I = t.instances
+_D = t.definitions
+_T = t.tasks
+_TM = t.timers
 
 
 @dataclass(frozen=True)

@@ -27,16 +27,16 @@ from sqlalchemy import func, select
 
 from engine.errors import NotFound
 from engine.events import PendingEvent
+from engine.store import tables as t
 from engine.store.db import Database
 from engine.store.history import CANONICAL, GENESIS, HISTORY_FORMAT, canonical, chain
-from engine.store.models import HistoryEvent, ProcessInstance
 
 EDITED, DELETED, REORDERED, APPENDED, HEAD_MISMATCH = "edited", "deleted", "reordered", "appended", "head_mismatch"
 UNKNOWN_FORMAT = "unknown_format"
 PROBLEM_KINDS = (EDITED, DELETED, REORDERED, APPENDED, HEAD_MISMATCH, UNKNOWN_FORMAT)
 
-_H = HistoryEvent.__table__
-_I = ProcessInstance.__table__
+_H = t.history
+_I = t.instances
 _ROW = (
     _H.c.seq,
     _H.c.at,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from lxml import etree
@@ -51,6 +52,13 @@ class EmflowParser(CamundaParser):
         **CamundaParser.OVERRIDE_PARSER_CLASSES,
         full_tag("serviceTask"): (_ServiceTaskParser, EngineServiceTask),
     }
+
+
+def schema_dir() -> Path:
+    """The folder of the BPMN 2.0 XML schemas SpiffWorkflow ships (trusted files, read by the validator)."""
+    import SpiffWorkflow.bpmn.parser as bpmn_parser
+
+    return Path(bpmn_parser.__file__).parent / "schema"
 
 
 class SpecParseError(Exception):
@@ -136,6 +144,16 @@ def timer_elements(specs: list[BpmnProcessSpec]) -> list[TimerElementSpec]:
                     TimerElementSpec(task_spec.bpmn_id, name, False, after_event_gateway=kind == "EventBasedGateway")
                 )
     return out
+
+
+def user_task_specs(specs: list[BpmnProcessSpec]) -> list[Any]:
+    """The user-task specs of the given specs (their forms are read by ``engine.definitions.forms.form_of``)."""
+    return [
+        ts
+        for spec in specs
+        for ts in spec.task_specs.values()
+        if getattr(ts, "bpmn_id", None) and getattr(ts, "manual", False)
+    ]
 
 
 def _is_timer(task_spec: Any) -> bool:

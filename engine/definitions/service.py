@@ -13,15 +13,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from engine.bpmn.parser import user_task_specs
 from engine.clock import Clock
 from engine.definitions.forms import FormField, form_of
 from engine.definitions.validation import ParsedDefinition, Problem, check, parse_definition
 from engine.errors import Conflict, NotFound
+from engine.store import tables as t
 from engine.store.db import Database
-from engine.store.models import ProcessDefinition
 
 
 @dataclass(frozen=True)
@@ -36,10 +37,12 @@ class DefinitionInfo:
     deployed_by: str | None
 
     @classmethod
-    def of(cls, row: ProcessDefinition) -> DefinitionInfo:
-        return cls(
-            row.id, row.key, row.version, row.name, row.sha256, row.documentation, row.deployed_at, row.deployed_by
-        )
+    def of(cls, row: Any) -> DefinitionInfo:
+        return cls(row.id, *(getattr(row, name) for name in _INFO_COLUMNS))
+
+
+_INFO_COLUMNS = ("key", "version", "name", "sha256", "documentation", "deployed_at", "deployed_by")
+_D = t.definitions
 
 
 @dataclass(frozen=True)
@@ -74,28 +77,24 @@ class DefinitionService:
         parsed = parse_definition(xml, functions=self.functions, topics=self.topics)
         sha = hashlib.sha256(xml).hexdigest()
         try:
-            with self.db.write() as s:
-                latest = s.scalars(
-                    select(ProcessDefinition)
-                    .where(ProcessDefinition.key == parsed.key)
-                    .order_by(ProcessDefinition.version.desc())
-                    .limit(1)
+            with self.db.transaction() as conn:
+                latest = conn.execute(
+                    select(_D).where(_D.c.key == parsed.key).order_by(_D.c.version.desc()).limit(1)
                 ).first()
                 if latest is not None and latest.sha256 == sha:
                     return DefinitionInfo.of(latest), False
-                row = ProcessDefinition(
-                    key=parsed.key,
-                    version=(latest.version + 1) if latest else 1,
-                    name=parsed.name,
-                    sha256=sha,
-                    bpmn_xml=xml.decode("utf-8"),
-                    documentation=parsed.documentation,
-                    deployed_at=self.clock.now(),
-                    deployed_by=actor,
-                )
-                s.add(row)
-                s.flush()
-                info = DefinitionInfo.of(row)
+                values = {
+                    "key": parsed.key,
+                    "version": (latest.version + 1) if latest else 1,
+                    "name": parsed.name,
+                    "sha256": sha,
+                    "bpmn_xml": xml.decode("utf-8"),
+                    "documentation": parsed.documentation,
+                    "deployed_at": self.clock.now(),
+                    "deployed_by": actor,
+                }
+                new_id = conn.execute(insert(_D).values(**values).returning(_D.c.id)).scalar_one()
+                info = DefinitionInfo(new_id, *(values[name] for name in _INFO_COLUMNS))
         except IntegrityError:
             raise Conflict(f"another deployment of '{parsed.key}' happened at the same time; retry") from None
         with self._lock:
@@ -103,22 +102,15 @@ class DefinitionService:
         return info, True
 
     def list(self, key: str | None = None, all_versions: bool = False) -> list[DefinitionInfo]:
-        with self.db.read() as s:
-            query = select(ProcessDefinition)
-            if key:
-                query = query.where(ProcessDefinition.key == key)
-            if not all_versions:
-                latest = (
-                    select(ProcessDefinition.key, func.max(ProcessDefinition.version).label("v"))
-                    .group_by(ProcessDefinition.key)
-                    .subquery()
-                )
-                query = query.join(
-                    latest,
-                    (latest.c.key == ProcessDefinition.key) & (latest.c.v == ProcessDefinition.version),
-                )
-            rows = s.scalars(query.order_by(ProcessDefinition.key, ProcessDefinition.version)).all()
-            return [DefinitionInfo.of(r) for r in rows]
+        query = select(_D)
+        if key:
+            query = query.where(_D.c.key == key)
+        if not all_versions:
+            latest = select(_D.c.key, func.max(_D.c.version).label("v")).group_by(_D.c.key).subquery()
+            query = query.join(latest, (latest.c.key == _D.c.key) & (latest.c.v == _D.c.version))
+        with self.db.connect() as conn:
+            rows = conn.execute(query.order_by(_D.c.key, _D.c.version)).all()
+        return [DefinitionInfo.of(r) for r in rows]
 
     def get(self, key: str, version: int | None = None) -> DefinitionInfo:
         return DefinitionInfo.of(self._row(key, version))
@@ -126,12 +118,12 @@ class DefinitionService:
     def xml(self, key: str, version: int | None = None) -> str:
         return self._row(key, version).bpmn_xml
 
-    def _row(self, key: str, version: int | None) -> ProcessDefinition:
-        with self.db.read() as s:
-            query = select(ProcessDefinition).where(ProcessDefinition.key == key)
-            if version is not None:
-                query = query.where(ProcessDefinition.version == version)
-            row = s.scalars(query.order_by(ProcessDefinition.version.desc()).limit(1)).first()
+    def _row(self, key: str, version: int | None) -> Any:
+        query = select(_D).where(_D.c.key == key)
+        if version is not None:
+            query = query.where(_D.c.version == version)
+        with self.db.connect() as conn:
+            row = conn.execute(query.order_by(_D.c.version.desc()).limit(1)).first()
         if row is None:
             suffix = f" version {version}" if version is not None else ""
             raise NotFound(f"no process definition '{key}'{suffix}", {"key": key, "version": version})
@@ -142,11 +134,11 @@ class DefinitionService:
         cached = self._cache.get(definition_id)
         if cached is not None:
             return cached
-        with self.db.read() as s:
-            row = s.get(ProcessDefinition, definition_id)
-            if row is None:
-                raise NotFound(f"no process definition with id {definition_id}")
-            info, xml = DefinitionInfo.of(row), row.bpmn_xml
+        with self.db.connect() as conn:
+            row = conn.execute(select(_D).where(_D.c.id == definition_id)).first()
+        if row is None:
+            raise NotFound(f"no process definition with id {definition_id}")
+        info, xml = DefinitionInfo.of(row), row.bpmn_xml
         # validated when deployed; a check added since must not make a stored version unloadable
         parsed = parse_definition(xml.encode("utf-8"), validate=False)
         loaded = LoadedDefinition(info, parsed, _forms(parsed))
@@ -156,10 +148,4 @@ class DefinitionService:
 
 
 def _forms(parsed: ParsedDefinition) -> dict[str, list[FormField]]:
-    specs: list[Any] = [parsed.spec, *parsed.subprocess_specs.values()]
-    return {
-        ts.bpmn_id: form_of(ts)
-        for spec in specs
-        for ts in spec.task_specs.values()
-        if getattr(ts, "bpmn_id", None) and getattr(ts, "manual", False)
-    }
+    return {ts.bpmn_id: form_of(ts) for ts in user_task_specs([parsed.spec, *parsed.subprocess_specs.values()])}

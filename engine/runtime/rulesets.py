@@ -19,10 +19,10 @@ from sqlalchemy.exc import IntegrityError
 import rules
 from engine.clock import Clock
 from engine.errors import Conflict, DataInvalid, EmflowError, NotFound
+from engine.store import tables as t
 from engine.store.db import Database
-from engine.store.models import Ruleset as RulesetRow
 
-_R = RulesetRow.__table__
+_R = t.rulesets
 BUNDLED_RULESETS = Path(rules.__file__).resolve().parent / "rulesets"
 
 

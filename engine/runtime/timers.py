@@ -23,14 +23,15 @@ from sqlalchemy import and_, func, or_, select, update
 
 from engine.clock import Clock
 from engine.errors import Conflict, EmflowError
+from engine.names import InstanceStatus
 from engine.runtime.instances import InstanceService
+from engine.store import tables as t
 from engine.store.db import Database
-from engine.store.models import ProcessInstance, Timer
 
 log = logging.getLogger("emflow.timers")
 
-_T = Timer.__table__
-_I = ProcessInstance.__table__
+_T = t.timers
+_I = t.instances
 CLAIM_SECONDS = 60
 MAX_SLEEP_SECONDS = 30.0  # a safety net only: wake-ups come from commits and NOTIFY
 
@@ -49,7 +50,7 @@ def _pending(now: datetime):  # type: ignore[no-untyped-def]
         _T.c.fired_at.is_(None),
         _T.c.cancelled_at.is_(None),
         or_(_T.c.locked_until.is_(None), _T.c.locked_until < now),
-        _I.c.status == "running",
+        _I.c.status == InstanceStatus.RUNNING,
     )
 
 
@@ -90,7 +91,7 @@ class TimerService:
 
     def fire(self, timer: DueTimer) -> bool:
         try:
-            self.instances.fire_timer(timer.instance_id, timer.task_id, timer.due_at)
+            self.instances.fire_timer(timer.instance_id, timer.task_id, timer.due_at, timer.element_id)
             return True
         except Conflict:
             # another command moved the instance meanwhile; the timer is fired or cancelled by then, or is

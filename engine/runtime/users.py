@@ -9,15 +9,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from engine.actors import ROLES, Actor
+from engine.actors import Actor
 from engine.clock import Clock
 from engine.errors import Conflict, DataInvalid
 from engine.events import json_safe
+from engine.names import USER_ROLES, Role
+from engine.store import tables as t
 from engine.store.db import Database
-from engine.store.models import AuditEntry, User
 
 LANE_IDS = (
     "duty_officer",
@@ -67,25 +68,26 @@ class UserService:
         errors = {}
         if not name or len(name) > 200:
             errors["name"] = "must be 1 to 200 characters"
-        if role not in ROLES:
-            errors["role"] = f"must be one of {', '.join(ROLES)}"
-        if lanes and role != "responder":
+        if role not in USER_ROLES:
+            errors["role"] = f"must be one of {', '.join(USER_ROLES)}"
+        if lanes and role != Role.RESPONDER:
             errors["lanes"] = "only responders work in lanes"
-        if role == "responder" and not lanes:
+        if role == Role.RESPONDER and not lanes:
             errors["lanes"] = "a responder needs at least one lane"
         if errors:
             raise DataInvalid(errors)
         token = "emf_" + secrets.token_urlsafe(32)
         now = self.clock.now()
         try:
-            with self.db.write() as s:
-                row = User(
-                    name=name, role=role, lanes=list(dict.fromkeys(lanes)), token_hash=hash_token(token), created_at=now
-                )
-                s.add(row)
-                s.flush()
-                s.add(
-                    AuditEntry(
+            with self.db.transaction() as conn:
+                unique_lanes = list(dict.fromkeys(lanes))
+                user_id = conn.execute(
+                    insert(t.users)
+                    .values(name=name, role=role, lanes=unique_lanes, token_hash=hash_token(token), created_at=now)
+                    .returning(t.users.c.id)
+                ).scalar_one()
+                conn.execute(
+                    insert(t.audit_log).values(
                         at=now,
                         actor="cli",
                         action="user.add",
@@ -93,27 +95,26 @@ class UserService:
                         detail={"name": name, "role": role, "lanes": list(lanes)},
                     )
                 )
-                info = UserInfo(row.id, row.name, row.role, row.lanes, row.created_at)
+                info = UserInfo(user_id, name, role, unique_lanes, now)
         except IntegrityError:
             raise Conflict(f"a user named '{name}' already exists", {"name": name}) from None
         return info, token
 
     def authenticate(self, token: str) -> Actor | None:
-        with self.db.read() as s:
-            row = s.scalars(select(User).where(User.token_hash == hash_token(token))).first()
+        with self.db.connect() as conn:
+            row = conn.execute(select(t.users).where(t.users.c.token_hash == hash_token(token))).first()
         if row is None:
             return None
         return Actor(row.name, row.role, tuple(row.lanes))
 
     def count(self) -> int:
-        with self.db.read() as s:
-            return s.scalar(select(func.count()).select_from(User)) or 0
+        with self.db.connect() as conn:
+            return conn.execute(select(func.count()).select_from(t.users)).scalar() or 0
 
     def list(self) -> list[UserInfo]:
-        with self.db.read() as s:
-            return [
-                UserInfo(r.id, r.name, r.role, r.lanes, r.created_at) for r in s.scalars(select(User).order_by(User.id))
-            ]
+        with self.db.connect() as conn:
+            rows = conn.execute(select(t.users).order_by(t.users.c.id)).all()
+        return [UserInfo(r.id, r.name, r.role, r.lanes, r.created_at) for r in rows]
 
     def audit(self, actor: str | None, action: str, outcome: str, detail: dict[str, Any]) -> None:
         """Record an action; ``action`` often holds a caller's URL path, so it is made storable first.
@@ -121,9 +122,9 @@ class UserService:
         Control characters are percent-encoded again (PostgreSQL refuses NUL) and the text is cut to its
         VARCHAR(200) column: a longer path must not turn a refusal into a 500 and lose the audit entry.
         """
-        with self.db.write() as s:
-            s.add(
-                AuditEntry(
+        with self.db.transaction() as conn:
+            conn.execute(
+                insert(t.audit_log).values(
                     at=self.clock.now(),
                     actor=_storable(actor),
                     action=_storable(action) or "",
@@ -133,8 +134,8 @@ class UserService:
             )
 
     def audit_log(self, limit: int = 200) -> list[dict[str, Any]]:
-        with self.db.read() as s:
-            rows = s.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)).all()
+        with self.db.connect() as conn:
+            rows = conn.execute(select(t.audit_log).order_by(t.audit_log.c.id.desc()).limit(limit)).all()
             return [
                 {"at": r.at.isoformat(), "actor": r.actor, "action": r.action, "outcome": r.outcome, "detail": r.detail}
                 for r in rows

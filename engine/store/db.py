@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_SQLITE_PATH = Path("var") / "emflow.sqlite3"
 
@@ -61,32 +60,14 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 class Database:
-    """One engine and its session factory; a command opens one session, commits once, closes it."""
+    """One SQLAlchemy engine; the engine speaks Core (``engine.store.tables`` says why): ``connect`` for reads,
+    ``transaction`` for the one transaction of a command."""
 
     def __init__(self, url: str | None = None):
         self.url = normalise_url(url or default_database_url())
         self.engine = make_engine(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._write_engine = self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.is_sqlite else self.engine
-        self._write_sessions = sessionmaker(self._write_engine, expire_on_commit=False)
-
-    @contextmanager
-    def read(self) -> Iterator[Session]:
-        """A read-only unit of work: never commits; loaded rows stay readable after it closes."""
-        with self._sessions() as session:
-            yield session
-
-    @contextmanager
-    def write(self) -> Iterator[Session]:
-        """A write unit of work: commits once at the end, rolls everything back on any error."""
-        with self._write_sessions() as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
 
     @contextmanager
     def connect(self) -> Iterator[Connection]:
