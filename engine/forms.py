@@ -124,9 +124,9 @@ def _coerce(f: FormField, value: Any) -> Any:
     if not isinstance(value, str):
         raise ValueError("must be a string")
     n = len(value)
-    if "minlength" in f.constraints and n < int(f.constraints["minlength"]):
+    if "minlength" in f.constraints and n < float(f.constraints["minlength"]):
         raise ValueError(f"must be at least {f.constraints['minlength']} characters")
-    if "maxlength" in f.constraints and n > int(f.constraints["maxlength"]):
+    if "maxlength" in f.constraints and n > float(f.constraints["maxlength"]):
         raise ValueError(f"must be at most {f.constraints['maxlength']} characters")
     return value
 

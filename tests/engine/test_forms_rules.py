@@ -390,6 +390,14 @@ def test_minlength_and_maxlength_together() -> None:
     assert refusal([f], {"x": "abcde"}) == {"x": "must be at most 4 characters"}
 
 
+def test_length_constraints_written_as_decimals_still_apply() -> None:
+    """The validator accepts any number for minlength/maxlength, so "2.0" must work, not fail every submission."""
+    f = field("string", constraints={"minlength": "2.0", "maxlength": "4.0"})
+    assert accepts(f, "ab") and accepts(f, "abcd")
+    assert refusal([f], {"x": "a"}) == {"x": "must be at least 2.0 characters"}
+    assert refusal([f], {"x": "abcde"}) == {"x": "must be at most 4.0 characters"}
+
+
 def test_constraints_apply_only_to_their_types() -> None:
     assert accepts(field("string", constraints={"min": "5", "max": "6"}), "abcdefghij")
     assert accepts(field("long", constraints={"minlength": "5", "maxlength": "6"}), 1)
