@@ -290,7 +290,16 @@ def test_a_readonly_field_does_not_stop_the_checks_of_later_fields() -> None:
         (
             "date",
             ["2024-06-01", "2024-06-01T08:30", "2024-06-01T08:30:00Z", "2024-06-01T08:30:00+08:00"],
-            ["2024-13-01", "2024-02-30", "yesterday", "06/01/2024", "2024-06-01T25:00", 20240601, True],
+            [
+                "2024-13-01",
+                "2024-02-30",
+                "yesterday",
+                "06/01/2024",
+                "2024-06-01T25:00",
+                "2024-06-01T08:30:00z",  # ISO 8601's UTC designator is a capital Z
+                20240601,
+                True,
+            ],
             "must be an ISO 8601 date or date-time string",
         ),
     ],
