@@ -290,6 +290,12 @@ def test_allowed_constructs(source: str) -> None:
         ("'ab' * 500_000 + 'c'", "a result of 1,000,001 items exceeds the sandbox limit"),
         ("'%1001d' % 1", "%-format widths above 1000 are not allowed"),
         ("x + 'a' * 1_000_001", "a result of 1,000,001 items exceeds the sandbox limit"),
+        ("'a' * +(10**9)", "a result of 1,000,000,000 items exceeds the sandbox limit"),  # unary operators fold
+        ("'ab' * -(-500_001)", "a result of 1,000,002 items exceeds the sandbox limit"),
+        ("'a' * (10**9 - 1)", "a result of 999,999,999 items exceeds the sandbox limit"),  # and unguarded ones
+        ("'a' * (2**21 // 2)", "a result of 1,048,576 items exceeds the sandbox limit"),
+        ("'a' * (2**41 >> 20)", "a result of 2,097,152 items exceeds the sandbox limit"),
+        ("'a' * (2**20 | 1)", "a result of 1,048,577 items exceeds the sandbox limit"),
     ],
 )
 def test_constant_expressions_are_folded_and_refused_at_deploy(source: str, message: str) -> None:
@@ -377,6 +383,28 @@ def test_integer_products_are_limited_by_bits(env: SandboxedEnvironment) -> None
     assert refused_at_run_time(env, "a * b", {"a": half * 2, "b": half}) == "an integer product " + TOO_BIG
     assert refused_at_run_time(env, "a * b", {"a": half, "b": -half * 2}) == "an integer product " + TOO_BIG
     assert env.evaluate("a * b", {"a": 2.5, "b": 1e300}) == 2.5e300  # floats cannot grow
+    assert env.evaluate("a * b", {"a": 2.5, "b": 3}) == 7.5
+    assert env.evaluate("a * b", {"a": 3, "b": 2.5}) == 7.5
+
+
+def test_the_guards_estimate_the_result_not_the_operands(env: SandboxedEnvironment) -> None:
+    """Task data may hold values beyond the limits; only results are checked."""
+    long = "x" * (MAX_SEQUENCE_LENGTH + 1)
+    assert env.evaluate("a * b", {"a": long, "b": 0}) == ""
+    assert env.evaluate("b * a", {"a": long, "b": -1}) == ""
+    assert env.evaluate("a.join([])", {"a": long}) == ""
+    assert env.evaluate("a.join(['y'])", {"a": long}) == "y"
+    huge = 1 << (MAX_INT_BITS + 1)  # log2 above the limit
+    assert env.evaluate("a ** 1", {"a": 1 << MAX_INT_BITS}) == 1 << MAX_INT_BITS
+    assert refused_at_run_time(env, "a ** 1", {"a": huge}).endswith(f"**1 {TOO_BIG}")
+    assert env.evaluate("a ** 0", {"a": huge}) == 1
+
+
+def test_unguarded_type_errors_are_pythons(env: SandboxedEnvironment) -> None:
+    with pytest.raises(TypeError, match="can only concatenate str"):
+        env.evaluate("a + b", {"a": "x", "b": 1})
+    with pytest.raises(TypeError, match="unsupported operand"):
+        env.evaluate("a + b", {"a": 1, "b": "x"})
 
 
 def test_powers_are_limited_by_bits(env: SandboxedEnvironment) -> None:
@@ -444,7 +472,8 @@ def test_modulo_of_numbers_is_arithmetic(env: SandboxedEnvironment) -> None:
 
 
 @pytest.mark.parametrize(
-    ("spec", "length"), [(">1000", 1000), ("<1000", 1000), (".1000f", 1002), ("0>5", 5), ("_>999", 999)]
+    ("spec", "length"),
+    [(">1000", 1000), ("<1000", 1000), (".1000f", 1002), ("0>5", 5), ("_>999", 999), (">01000", 1000), ("05", 5)],
 )
 def test_f_string_widths_up_to_the_limit(env: SandboxedEnvironment, spec: str, length: int) -> None:
     source = f"f'{{x:{spec}}}'"
