@@ -215,8 +215,14 @@ _ALLOWED_NODES: tuple[type, ...] = (
     ast.cmpop,
 )
 _GUARDED_OPS: dict[type, str] = {ast.Add: "add", ast.Mult: "mult", ast.Pow: "pow", ast.LShift: "lshift", ast.Mod: "mod"}
-_BIG_NUMBER = re.compile(rf"\d{{{len(str(MAX_FORMAT_WIDTH)) + 1},}}")
+_NUMBER = re.compile(r"\d+")
 _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
+
+
+def _too_wide(number: str) -> bool:
+    """A format width or precision above MAX_FORMAT_WIDTH (its length first: int() refuses 4,300+ digits)."""
+    digits = number.lstrip("0")
+    return len(digits) > len(str(MAX_FORMAT_WIDTH)) or int(digits or "0") > MAX_FORMAT_WIDTH
 
 
 def _refuse(node: ast.AST, message: str) -> ForbiddenExpression:
@@ -285,7 +291,7 @@ class _Checker(ast.NodeVisitor):
             if not all(isinstance(v, ast.Constant) for v in spec.values):  # type: ignore[attr-defined]
                 raise _refuse(node, "computed f-string format specifications are not allowed")
             text = "".join(str(v.value) for v in spec.values)  # type: ignore[attr-defined]
-            if _BIG_NUMBER.search(text):
+            if any(_too_wide(number) for number in _NUMBER.findall(text)):
                 raise _refuse(node, f"f-string widths above {MAX_FORMAT_WIDTH} are not allowed")
         self.visit(node.value)
 
@@ -454,7 +460,7 @@ def _binop(op: str, a: Any, b: Any) -> Any:
             spec = a if isinstance(a, str) else a.decode("latin-1")
             for width, precision in _PERCENT_SPEC.findall(spec):
                 for number in (width, precision):
-                    if number == "*" or (number and int(number) > MAX_FORMAT_WIDTH):
+                    if number == "*" or (number and _too_wide(number)):
                         raise ForbiddenExpression(f"%-format widths above {MAX_FORMAT_WIDTH} are not allowed")
         return a % b
     raise AssertionError(op)

@@ -43,8 +43,8 @@ def form_of(task_spec: Any) -> list[FormField]:
                 id=f.id,
                 label=f.label or f.id,
                 type=f.type or "string",
-                required=_truthy(constraints.pop("required", None)),
-                readonly=_truthy(constraints.pop("readonly", None)),
+                required=_flag(constraints, "required"),
+                readonly=_flag(constraints, "readonly"),
                 enum=[{"id": o.id, "name": o.name} for o in getattr(f, "options", [])],
                 default=f.default_value,
                 constraints=constraints,
@@ -53,8 +53,13 @@ def form_of(task_spec: Any) -> list[FormField]:
     return fields
 
 
-def _truthy(config: str | None) -> bool:
-    return str(config).strip().lower() in ("true", "1", "yes") if config is not None else False
+def _flag(constraints: dict[str, str], name: str) -> bool:
+    """Take flag constraint ``name`` out of ``constraints``: set if present without a config (Camunda's own form,
+    ``<camunda:constraint name="required" />``) or with a true one ("true", "1", "yes")."""
+    if name not in constraints:
+        return False
+    config = constraints.pop(name)
+    return (config or "").strip().lower() in ("", "true", "1", "yes")
 
 
 def validate(fields: list[FormField], data: Any) -> dict[str, Any]:
@@ -119,9 +124,9 @@ def _coerce(f: FormField, value: Any) -> Any:
     if not isinstance(value, str):
         raise ValueError("must be a string")
     n = len(value)
-    if "minlength" in f.constraints and n < int(f.constraints["minlength"]):
+    if "minlength" in f.constraints and n < float(f.constraints["minlength"]):
         raise ValueError(f"must be at least {f.constraints['minlength']} characters")
-    if "maxlength" in f.constraints and n > int(f.constraints["maxlength"]):
+    if "maxlength" in f.constraints and n > float(f.constraints["maxlength"]):
         raise ValueError(f"must be at most {f.constraints['maxlength']} characters")
     return value
 
