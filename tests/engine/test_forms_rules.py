@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from SpiffWorkflow.camunda.parser.CamundaParser import CamundaParser
 
+from engine.definitions.forms import FIELD_TYPES, FormField, form_of, validate
 from engine.errors import DataInvalid
-from engine.forms import FIELD_TYPES, FormField, form_of, validate
 
 HEAD = (
     '<?xml version="1.0" encoding="UTF-8"?>\n'

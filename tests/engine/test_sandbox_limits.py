@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 
+from engine.bpmn.script_engine import SandboxedEnvironment, make_script_engine
 from engine.sandbox import (
     ALLOWED_FUNCTIONS,
     MAX_FORMAT_WIDTH,
@@ -23,10 +24,8 @@ from engine.sandbox import (
     MAX_SOURCE_CHARS,
     SAFE_METHODS,
     ForbiddenExpression,
-    SandboxedEnvironment,
-    _compile,
     check_expression,
-    make_script_engine,
+    clear_caches,
 )
 
 TOO_BIG = "exceeds the sandbox limit"
@@ -35,9 +34,9 @@ TOO_BIG = "exceeds the sandbox limit"
 @pytest.fixture(autouse=True)
 def _fresh_compile_cache() -> Iterator[None]:
     """Compiled code is cached across calls; each test must check and rewrite its own (mutation testing too)."""
-    _compile.cache_clear()
+    clear_caches()
     yield
-    _compile.cache_clear()
+    clear_caches()
 
 
 @pytest.fixture
