@@ -411,6 +411,11 @@ def _compile(source: str, mode: str, callable_names: frozenset[str]) -> Any:
     return compile(tree, "<string>", mode)
 
 
+def clear_caches() -> None:
+    """Forget the compiled expressions, so the next evaluation parses, checks and rewrites its code again."""
+    _compile.cache_clear()
+
+
 def _too_big(what: str) -> ForbiddenExpression:
     return ForbiddenExpression(f"{what} exceeds the sandbox limit")
 
@@ -554,5 +559,6 @@ __all__ = [
     "ForbiddenExpression",
     "SandboxedEnvironment",
     "check_expression",
+    "clear_caches",
     "make_script_engine",
 ]

@@ -412,6 +412,11 @@ def load_bundled() -> tuple[Ruleset, ...]:
     return tuple(rulesets)
 
 
+def clear_caches() -> None:
+    """Forget the parsed bundled rulesets, so the next ``load_bundled`` reads and validates the files again."""
+    load_bundled.cache_clear()
+
+
 def bundled(name: str, version: int | None = None, *, rulesets: Sequence[Ruleset] | None = None) -> Ruleset:
     """A bundled ruleset by name; the highest version unless ``version`` is given."""
     candidates = [
