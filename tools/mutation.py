@@ -17,6 +17,7 @@ dropping only survivors). A string literal is an error message when it is (possi
 * the value of a ``"message"`` key in a dict literal (``{"field": ..., "message": "..."}``);
 * an argument at a message position of a reporting helper (``MESSAGE_ARGUMENTS``), e.g. the second argument
   of ``ConditionParser._fail(path, message)``;
+* the separator of a ``", ".join(...)`` inside such a message;
 * a value of the field-to-message mapping of ``DataInvalid`` or of ``errors[...] = "..."`` in engine/forms.
 
 Field names, paths, keys, values compared with or returned are never excluded, nor is any mutant that also
@@ -67,6 +68,7 @@ PYTEST_ARGS = [
 # Reporting helpers whose argument at this position is an error message (see the module docstring).
 MESSAGE_ARGUMENTS = {
     "_fail": 1,  # rules.conditions.ConditionParser._fail(path, message)
+    "_positive_int": 1,  # rules.outputs._positive_int(value, what) -> "<what> must be a positive integer"
     "problem": 2,  # rules.ruleset: problem(rule, field, message)
     "OutputProblem": 0,  # rules.outputs.OutputProblem(message, path)
     "_refuse": 1,  # engine.sandbox._refuse(node, message)
@@ -234,11 +236,16 @@ def _callee(call: ast.Call) -> str | None:
 
 def _is_message(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
     """Whether a string constant is (part of) the text of an error message; see the module docstring."""
-    while isinstance(parents.get(node), (ast.JoinedStr, ast.BinOp)):
-        parent = parents[node]
-        if isinstance(parent, ast.BinOp) and not isinstance(parent.op, ast.Add):
-            return False
-        node = parent
+    while True:  # climb out of f-strings, "+" and ", ".join(...) to the whole message expression
+        parent = parents.get(node)
+        if isinstance(parent, (ast.JoinedStr, ast.FormattedValue)):
+            node = parent
+        elif isinstance(parent, ast.BinOp) and isinstance(parent.op, ast.Add):
+            node = parent
+        elif isinstance(parent, ast.Attribute) and parent.attr == "join" and parent.value is node:
+            node = parents[parent]  # the separator of a join: its call
+        else:
+            break
     parent = parents.get(node)
     if isinstance(parent, ast.Dict) and node in parent.values:
         key = parent.keys[parent.values.index(node)]
