@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 WEB    := api/web
 
-.PHONY: run test setup lint typecheck bench clean chromium
+.PHONY: run test setup lint typecheck bench clean chromium mutation
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,16 @@ test: setup lint typecheck chromium
 
 bench: setup
 	$(BIN)/python bench/engine_bench.py
+
+# opt-in, slow (tens of minutes on 2 cores): mutation score of the core modules, >= 80% each (tools/mutation.py)
+MUTATION_STAMP := $(VENV)/.mutation-installed
+
+$(MUTATION_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test,mutation]'
+	touch $(MUTATION_STAMP)
+
+mutation: $(MUTATION_STAMP)
+	$(BIN)/python tools/mutation.py $(MUTATION_ARGS)
 
 clean:
 	rm -rf $(VENV) *.egg-info var .pytest_cache $(WEB)/dist $(WEB)/node_modules

@@ -14,6 +14,7 @@ from rules.compiler import MARKER, Plan, PlannedRule, build_plan, plan_key
 from rules.decision import Decision, assemble, derived_values
 from rules.facts import FACT_SPECS, IncidentFacts, parse
 from rules.host import Evaluates, RulesHost, get_host
+from rules.host import clear_caches as clear_host
 from rules.ruleset import Ruleset, bundled
 
 DEFAULT_BASELINE = "cn-national-2015"
@@ -36,6 +37,17 @@ def plan_for(base: Ruleset, overlays: Sequence[Ruleset] = (), host: RulesHost | 
                     target.register(layer.name, layer.durable_rules())
                 _plans[key] = plan
     return plan
+
+
+def clear_caches() -> None:
+    """Forget every compiled plan and the host they were registered on (tests use this between tests).
+
+    The next ``plan_for`` builds, checks, compiles and registers its plan afresh on a new host. Both go
+    together: a plan is only usable on the host that registered its layers.
+    """
+    with _plans_lock:
+        _plans.clear()
+        clear_host()
 
 
 def incident_message(facts: IncidentFacts) -> dict[str, Any]:

@@ -111,3 +111,14 @@ def get_host() -> RulesHost:
             if _HOST is None:
                 _HOST = RulesHost()
     return _HOST
+
+
+def clear_caches() -> None:
+    """Forget the process-wide host and what it registered: the next ``get_host()`` registers rulesets afresh.
+
+    Layer names come from the rulesets' sha256, not from the compiled rules, so a host kept across tests would
+    go on evaluating whatever was compiled first. Evaluations already holding the old host finish on it.
+    """
+    global _HOST
+    with _HOST_LOCK:
+        _HOST = None

@@ -134,7 +134,7 @@ def _deadline(value: object, cites: str) -> int | None:
 
 
 def _identifier(value: object, path: str) -> str:
-    if not isinstance(value, str) or not _IDENTIFIER.match(value):
+    if not isinstance(value, str) or not _IDENTIFIER.fullmatch(value):
         raise OutputProblem(f"must be a snake_case authority name, got {value!r}", path)
     return value
 

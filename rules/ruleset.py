@@ -192,7 +192,7 @@ def parse_ruleset(source: str | bytes | Mapping[str, Any], *, base: Ruleset | No
     for key in sorted(set(body) - _TOP_KEYS):
         problem(None, key, "unknown top-level key")
     name = body.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         problem(None, "name", f"must be lower-case letters, digits, '.', '_' or '-' (≤ 64), got {name!r}")
     version = body.get("version")
     if isinstance(version, bool) or not isinstance(version, int) or version < 1:
@@ -204,7 +204,7 @@ def parse_ruleset(source: str | bytes | Mapping[str, Any], *, base: Ruleset | No
     if kind not in ("baseline", "overlay"):
         problem(None, "kind", f"must be baseline or overlay, got {kind!r}")
     base_name = body.get("base")
-    if kind == "overlay" and (not isinstance(base_name, str) or not _NAME.match(base_name)):
+    if kind == "overlay" and (not isinstance(base_name, str) or not _NAME.fullmatch(base_name)):
         problem(None, "base", "an overlay must name the baseline it applies to")
     if kind == "baseline" and "base" in body:
         problem(None, "base", "only an overlay has a base")
@@ -266,7 +266,7 @@ def _parse_rules(raw: object, kind: str, problem: Report) -> list[Rule]:
             problem(label, "$", "a rule must be a mapping with id, cites, when, then")
             continue
         rule_id = item.get("id")
-        if isinstance(rule_id, str) and _RULE_ID.match(rule_id):
+        if isinstance(rule_id, str) and _RULE_ID.fullmatch(rule_id):
             label = rule_id
             if rule_id in seen:
                 problem(rule_id, "id", f"duplicate rule id (also rules[{seen[rule_id]}])")
@@ -409,6 +409,11 @@ def load_bundled() -> tuple[Ruleset, ...]:
     for overlay in (r for r in rulesets if r.kind == "overlay"):
         check_overlay(bundled(overlay.base or "", rulesets=rulesets), overlay)
     return tuple(rulesets)
+
+
+def clear_caches() -> None:
+    """Forget the parsed bundled rulesets, so the next ``load_bundled`` reads and validates the files again."""
+    load_bundled.cache_clear()
 
 
 def bundled(name: str, version: int | None = None, *, rulesets: Sequence[Ruleset] | None = None) -> Ruleset:

@@ -16,7 +16,9 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine import bpmn
+import rules.evaluator
+import rules.ruleset
+from engine import bpmn, sandbox
 from engine.store.migrate import upgrade
 from engine.store.models import Base
 
@@ -26,6 +28,24 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 PG_ADMIN_URL = os.environ.get("EMFLOW_TEST_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 LANES = ("duty_officer", "leader", "monitoring_station", "emergency_office", "enforcement", "press_office")
+
+
+@pytest.fixture(autouse=True)
+def fresh_caches() -> Iterator[None]:
+    """Each test parses, compiles and registers for itself: no ruleset, plan or expression cached by another.
+
+    A cache filled by an earlier test (or by the process a mutation-testing worker forks from) would answer
+    with what was computed before, hiding a change in the code that computes it.
+    """
+    _clear_caches()
+    yield
+    _clear_caches()
+
+
+def _clear_caches() -> None:
+    rules.ruleset.clear_caches()  # the parsed bundled rulesets
+    rules.evaluator.clear_caches()  # compiled plans and the durable-rules host they are registered on
+    sandbox.clear_caches()  # compiled diagram expressions
 
 
 def _pg_available() -> str | None:
