@@ -6,10 +6,11 @@ Every part of the validation reads the document through these, so they live apar
 from __future__ import annotations
 
 import functools
-import os
 import re
 
 from lxml import etree
+
+from engine.bpmn.parser import schema_dir
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
@@ -24,15 +25,13 @@ def _q(local: str, ns: str = BPMN_NS) -> str:
 @functools.cache
 def _bpmn_element_names() -> frozenset[str]:
     """Concrete element names of BPMN 2.0, from the schema SpiffWorkflow ships (trusted, parsed safely)."""
-    import SpiffWorkflow.bpmn.parser as bpmn_parser
-
-    schema_dir = os.path.join(os.path.dirname(bpmn_parser.__file__), "schema")
+    schemas = schema_dir()
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     names: set[str] = set()
     abstract_types: set[str] = set()
     declared: list[tuple[str, str]] = []
     for filename in ("Semantic.xsd", "BPMN20.xsd"):
-        schema = etree.parse(os.path.join(schema_dir, filename), parser)
+        schema = etree.parse(str(schemas / filename), parser)
         for ctype in schema.iter(_q("complexType", _XSD_NS)):
             if ctype.get("abstract") == "true" and ctype.get("name"):
                 abstract_types.add(ctype.get("name"))
