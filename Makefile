@@ -33,8 +33,8 @@ run: setup
 	$(BIN)/emflow serve --host 127.0.0.1 --port 5000
 
 lint: setup
-	$(BIN)/ruff check engine rules api tests bench
-	$(BIN)/ruff format --check engine rules api tests bench
+	$(BIN)/ruff check engine rules api tests bench tools
+	$(BIN)/ruff format --check engine rules api tests bench tools
 
 # mypy with the [mypy] sections of setup.cfg, strict on each package listed here (engine joins once it passes)
 TYPED := rules
