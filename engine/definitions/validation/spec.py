@@ -6,6 +6,8 @@ from the tree, because the spec knows only their names.
 
 from __future__ import annotations
 
+from typing import cast
+
 from lxml import etree
 
 from engine.bpmn.parser import SpecParseError, parse_spec
@@ -44,12 +46,12 @@ class SpecParsing(ValidatorState):
             "parse_error",
             f"the engine cannot parse the diagram: {message}",
             element_id=element_id,
-            line=element.sourceline if element is not None else None,
+            line=cast("int | None", element.sourceline) if element is not None else None,  # lxml-stubs: untyped
         )
 
-    def _lanes(self, root: etree._Element) -> dict[str, tuple[str, str | None]]:
+    def _lanes(self, root: etree._Element) -> dict[str, tuple[str | None, str | None]]:
         """Flow node id -> (lane id, lane name): the innermost lane wins, sub-process contents inherit."""
-        lanes: dict[str, tuple[str, str | None]] = {}
+        lanes: dict[str, tuple[str | None, str | None]] = {}
         for lane in root.iter(_q("lane")):
             for ref in _children(lane, "flowNodeRef"):
                 if ref.text and ref.text.strip():
@@ -64,5 +66,5 @@ class SpecParsing(ValidatorState):
             while parent is not None and not (parent.get("id") in lanes and _local(parent) in _CONTAINERS):
                 parent = parent.getparent()
             if parent is not None:
-                lanes[element_id] = lanes[parent.get("id")]
+                lanes[element_id] = lanes[parent.get("id")]  # type: ignore[index]  # the loop found it in lanes
         return lanes
