@@ -21,6 +21,14 @@ class SpecParsing(ValidatorState):
 
     def _parse_with_spiff(self, tree: etree._ElementTree, key_process: etree._Element) -> ParsedDefinition | None:
         key = key_process.get("id")
+        if not key:  # without this check a document validated and its deployment failed on the NOT NULL key
+            self.add(
+                "process_without_id",
+                "the executable process has no id; emflow deploys and starts a process under its id: give it one "
+                '(e.g. id="Incident_1")',
+                key_process,
+            )
+            return None
         try:
             spec, subprocess_specs = parse_spec(tree, key)
         except SpecParseError as exc:
