@@ -36,8 +36,8 @@ lint: setup
 	$(BIN)/ruff check engine rules api tests bench tools
 	$(BIN)/ruff format --check engine rules api tests bench tools
 
-# mypy with the [mypy] sections of setup.cfg, strict on each package listed here (engine joins once it passes)
-TYPED := rules
+# mypy with the [mypy] sections of setup.cfg, strict on each package listed here
+TYPED := engine rules
 
 typecheck: setup
 	$(BIN)/mypy --config-file setup.cfg $(TYPED)

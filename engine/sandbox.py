@@ -38,7 +38,7 @@ import re
 import textwrap
 from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, cast
 
 from engine.errors import EmflowError
 
@@ -286,11 +286,11 @@ class _Checker(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_FormattedValue(self, node: ast.FormattedValue) -> None:
-        spec = node.format_spec
+        spec = cast("ast.JoinedStr | None", node.format_spec)  # typeshed says expr; Python builds a JoinedStr
         if spec is not None:
-            if not all(isinstance(v, ast.Constant) for v in spec.values):  # type: ignore[attr-defined]
+            if not all(isinstance(v, ast.Constant) for v in spec.values):
                 raise _refuse(node, "computed f-string format specifications are not allowed")
-            text = "".join(str(v.value) for v in spec.values)  # type: ignore[attr-defined]
+            text = "".join(str(v.value) for v in spec.values)  # type: ignore[attr-defined]  # all Constants (above)
             if any(_too_wide(number) for number in _NUMBER.findall(text)):
                 raise _refuse(node, f"f-string widths above {MAX_FORMAT_WIDTH} are not allowed")
         self.visit(node.value)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 
 from engine.actors import SYSTEM, Actor
 from engine.audit.divergence import (
@@ -167,7 +167,8 @@ class RecordedDecisions:
                 )
             )
         decision = event.payload.get("decision" if event.kind == "escalation_evaluated" else "new")
-        return json_safe(decision)
+        safe: dict[str, Any] = json_safe(decision)
+        return safe
 
 
 @dataclass
@@ -281,7 +282,7 @@ class Replayer:
             ).first()
         return row, started
 
-    def _projections(self, instance_id: int) -> tuple[list[Any], list[Any]]:
+    def _projections(self, instance_id: int) -> tuple[Sequence[Row[Any]], Sequence[Row[Any]]]:
         with self.db.connect() as conn:
             tasks = conn.execute(
                 select(_T.c.id, _T.c.element_id, _T.c.assignee, _T.c.due_at).where(
@@ -547,7 +548,7 @@ class _Run:
 
     def _check_link(self, event: StoredEvent, data: dict[str, Any], at: datetime) -> None:
         """The linked instance a command started is not started again: it must be the one that was asked for."""
-        child_id = event.payload.get("instance_id")
+        child_id: Any = event.payload.get("instance_id")  # a JSON value: _linked_row checks it
         found = self.replayer._linked_row(child_id)
         problem = None
         if found is None:

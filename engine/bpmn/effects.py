@@ -73,7 +73,7 @@ def transition_events(loaded: Definition, workflow: BpmnWorkflow, before: dict[U
 
 
 def task_changes(
-    instance_id: int,
+    instance_id: int | None,
     loaded: Definition,
     workflow: BpmnWorkflow,
     before: dict[UUID, int],
@@ -124,7 +124,7 @@ def task_changes(
 
 
 def timer_changes(
-    instance_id: int, before: dict[str, tuple[str, datetime]], workflow: BpmnWorkflow, now: datetime
+    instance_id: int | None, before: dict[str, tuple[str, datetime]], workflow: BpmnWorkflow, now: datetime
 ) -> TimerChanges:
     """How the ``timer`` table must change so that it equals the workflow's waiting timers."""
     after = waiting_timers(workflow)
@@ -140,7 +140,8 @@ def timer_changes(
         for tid, (element, due) in after.items()
         if tid not in before
     ]
-    fired, cancelled = [], []
+    fired: list[dict[str, Any]] = []
+    cancelled: list[dict[str, Any]] = []
     gone = [tid for tid in before if tid not in after]
     if gone:
         states = {str(t.id): t.state for t in all_tasks(workflow)}
@@ -196,7 +197,8 @@ def attached_element(task: Any) -> str | None:
         return None
     for sibling in parent.children:
         if sibling is not task and type(sibling.task_spec).__name__ != "BoundaryEvent":
-            return sibling.task_spec.bpmn_id
+            bpmn_id: str | None = sibling.task_spec.bpmn_id
+            return bpmn_id
     return None
 
 
@@ -246,7 +248,8 @@ def live_data(workflow: BpmnWorkflow) -> dict[str, Any]:
         live = [workflow.last_task]
     for task in sorted(live, key=lambda t: t.last_state_change):
         data.update(task.data)
-    return json_safe(data)
+    safe: dict[str, Any] = json_safe(data)
+    return safe
 
 
 def timer_due(task: Any) -> Any:

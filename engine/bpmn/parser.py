@@ -42,7 +42,8 @@ class EngineServiceTask(ServiceTask):
 class _ServiceTaskParser(CamundaTaskParser):
     def create_task(self) -> EngineServiceTask:
         topic = self.node.get(f"{{{CAMUNDA_MODEL_NS}}}topic")
-        return self.spec_class(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
+        task_spec: EngineServiceTask = self.spec_class(self.spec, self.bpmn_id, topic=topic, **self.bpmn_attributes)
+        return task_spec
 
 
 class EmflowParser(CamundaParser):

@@ -78,9 +78,9 @@ def install() -> None:
             return
         _lift_iterator_depth_limit()
         _timer_module.datetime = _CommandClockDatetime
-        _task_module.uuid4 = _command_uuid4  # type: ignore[attr-defined]  # module attribute SpiffWorkflow reads
-        _task_module.time = _CommandTime  # type: ignore[attr-defined]  # module attribute SpiffWorkflow reads
-        DeepMerge.merge = staticmethod(_merge_without_sharing)  # type: ignore[method-assign]  # the patch itself
+        _task_module.uuid4 = _command_uuid4
+        _task_module.time = _CommandTime
+        DeepMerge.merge = staticmethod(_merge_without_sharing)
         _installed = True
 
 

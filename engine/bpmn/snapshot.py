@@ -36,7 +36,7 @@ class _SpeclessWorkflowConverter(BpmnWorkflowConverter):
     """Serializes a workflow without its spec; restores it onto the cached spec the caller provides."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct = WorkflowConverter.to_dict(self, workflow)
+        dct: dict[str, Any] = WorkflowConverter.to_dict(self, workflow)
         dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
         dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
         return dct

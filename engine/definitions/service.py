@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Row, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from engine.bpmn.parser import user_task_specs
@@ -83,7 +83,7 @@ class DefinitionService:
                 ).first()
                 if latest is not None and latest.sha256 == sha:
                     return DefinitionInfo.of(latest), False
-                values = {
+                values: dict[str, Any] = {
                     "key": parsed.key,
                     "version": (latest.version + 1) if latest else 1,
                     "name": parsed.name,
@@ -116,9 +116,10 @@ class DefinitionService:
         return DefinitionInfo.of(self._row(key, version))
 
     def xml(self, key: str, version: int | None = None) -> str:
-        return self._row(key, version).bpmn_xml
+        xml: str = self._row(key, version).bpmn_xml
+        return xml
 
-    def _row(self, key: str, version: int | None) -> Any:
+    def _row(self, key: str, version: int | None) -> Row[Any]:
         query = select(_D).where(_D.c.key == key)
         if version is not None:
             query = query.where(_D.c.version == version)

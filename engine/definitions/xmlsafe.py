@@ -10,6 +10,7 @@ The document must also be UTF-8: definitions are stored as text, and diagram too
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from lxml import etree
 
@@ -89,7 +90,7 @@ def parse_xml(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> etree._ElementT
             "(a BPMN diagram is normally well under 1 MB: check that no images or data are embedded)"
         )
     _check_encoding(data)
-    prolog_end = _PROLOG.match(data).end()
+    prolog_end = _PROLOG.match(data).end()  # type: ignore[union-attr]  # _PROLOG matches the empty string
     if data.startswith(b"<!DOCTYPE", prolog_end):
         raise XmlForbidden(
             "the document has a <!DOCTYPE> declaration; DTDs and entity declarations are refused in uploaded "
@@ -118,7 +119,8 @@ def parse_xml(data: bytes, *, max_bytes: int = MAX_XML_BYTES) -> etree._ElementT
         raise XmlForbidden("the document declares a DTD; DTDs are refused in uploaded diagrams", line=1)
     for entity in root.iter(etree.Entity):
         raise XmlForbidden(
-            f"entity reference {entity.text} is not allowed in uploaded diagrams", line=entity.sourceline
+            f"entity reference {entity.text} is not allowed in uploaded diagrams",
+            line=cast("int | None", entity.sourceline),  # lxml-stubs 0.5.1 leaves sourceline untyped
         )
     return tree
 
@@ -147,5 +149,5 @@ def line_of(tree: etree._ElementTree | etree._Element, element_id: str | None) -
     root = tree.getroot() if isinstance(tree, etree._ElementTree) else tree
     for element in root.iter(etree.Element):
         if element.get("id") == element_id:
-            return element.sourceline
+            return cast("int | None", element.sourceline)  # lxml-stubs 0.5.1 leaves sourceline untyped
     return None

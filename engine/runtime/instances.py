@@ -378,7 +378,7 @@ class InstanceService(InstanceQueries):
         self, conn: Connection, new: _NewInstance, now: datetime, actor: Actor, parent_id: int | None = None
     ) -> int:
         status = new.outcome.status
-        new_id = conn.execute(
+        new_id: int = conn.execute(
             insert(_I)
             .values(
                 definition_id=new.definition_id,

@@ -6,6 +6,7 @@ silently filtered) when they ask for another lane.
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -88,7 +89,7 @@ class InstanceQueries:
         limit: int = 200,
         offset: int = 0,
         overdue: bool | None = None,
-    ) -> list[TaskView]:
+    ) -> builtins.list[TaskView]:
         """Task lists as ``actor`` may see them: a responder asking for another lane is refused, not filtered."""
         lanes: list[str] | None = [lane] if lane else None
         if actor.role == Role.RESPONDER:
@@ -100,12 +101,12 @@ class InstanceQueries:
     def list_tasks(
         self,
         state: str | None = TaskRowState.READY,
-        lanes: list[str] | None = None,
+        lanes: builtins.list[str] | None = None,
         instance_id: int | None = None,
         limit: int = 200,
         offset: int = 0,
         overdue: bool | None = None,
-    ) -> list[TaskView]:
+    ) -> builtins.list[TaskView]:
         """Tasks, most urgent deadline first (tasks without a deadline last, oldest first)."""
         now = self.clock.now()
         c = t.tasks.c
@@ -126,7 +127,7 @@ class InstanceQueries:
             ).all()
         return [TaskView.of(r, now) for r in rows]
 
-    def history(self, instance_id: int) -> list[dict[str, Any]]:
+    def history(self, instance_id: int) -> builtins.list[dict[str, Any]]:
         self.get(instance_id)
         with self.db.connect() as conn:
             rows = conn.execute(

@@ -7,6 +7,7 @@ deployed overlay of that baseline (overlays only tighten, D16). Every decision n
 
 from __future__ import annotations
 
+import builtins
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -144,7 +145,7 @@ class RulesetService:
 
     def in_force(
         self, name: str | None = None, version: int | None = None
-    ) -> tuple[rules.Ruleset, list[rules.Ruleset]]:
+    ) -> tuple[rules.Ruleset, builtins.list[rules.Ruleset]]:
         """The baseline (latest, or the version named) and the latest version of each of its overlays."""
         name = name or rules.DEFAULT_BASELINE
         row = self._row(name, version)

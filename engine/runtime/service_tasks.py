@@ -59,7 +59,8 @@ def _decide(task: Any, facts: dict[str, Any]) -> dict[str, Any]:
         return recorded(facts)
     rulesets = getattr(task.workflow.script_engine, "rulesets", None)
     if rulesets is not None:  # the versions deployed in the database
-        return rulesets.decide(facts)
+        decision: dict[str, Any] = rulesets.decide(facts)
+        return decision
     import rules
 
     try:

@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from engine.clock import Clock
 from engine.errors import Conflict, EmflowError
@@ -45,7 +45,7 @@ class DueTimer:
     due_at: datetime
 
 
-def _pending(now: datetime):  # type: ignore[no-untyped-def]
+def _pending(now: datetime) -> ColumnElement[bool]:
     return and_(
         _T.c.fired_at.is_(None),
         _T.c.cancelled_at.is_(None),

@@ -35,7 +35,9 @@ class TaskView:
     @classmethod
     def of(cls, row: Any, now: datetime | None = None) -> TaskView:
         overdue = bool(now and row.state == TaskRowState.READY and row.due_at is not None and row.due_at <= now)
-        return cls(*(getattr(row, name) for name in _ROW_COLUMNS), overdue=overdue)
+        return cls(  # type: ignore[misc]  # _ROW_COLUMNS leaves out overdue
+            *(getattr(row, name) for name in _ROW_COLUMNS), overdue=overdue
+        )
 
 
 _ROW_COLUMNS = tuple(f.name for f in fields(TaskView) if f.name != "overdue")

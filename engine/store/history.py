@@ -18,8 +18,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Row
+
 from engine.events import PendingEvent, json_safe
-from engine.store.models import HistoryEvent
 
 GENESIS = "0" * 64
 
@@ -111,7 +112,7 @@ def build_rows(
     return rows, last_seq, head
 
 
-def row_to_dict(row: HistoryEvent) -> dict[str, Any]:
+def row_to_dict(row: Row[Any]) -> dict[str, Any]:
     return {
         "seq": row.seq,
         "at": row.at.isoformat(),

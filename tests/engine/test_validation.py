@@ -131,6 +131,17 @@ def test_not_executable_message_explains_the_modeler_default() -> None:
     assert 'isExecutable="false"' in problem.message and "bpmn.io" in problem.message
 
 
+def test_executable_process_without_id_is_refused() -> None:
+    """It used to validate, and deploying it failed on the definition key (reported as a concurrent deploy)."""
+    xml = doc(linear_body('<bpmn:task id="T"><bpmn:incoming>f1</bpmn:incoming></bpmn:task>')).replace(
+        b'<bpmn:process id="P" ', b"<bpmn:process "
+    )
+    problem = only(check(xml), "process_without_id")
+    assert (problem.line, problem.severity) == (3, "error")
+    with pytest.raises(DefinitionInvalid):
+        parse_definition(xml)
+
+
 # ------------------------------------------------------------------------------------- the valid probes
 
 

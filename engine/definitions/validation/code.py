@@ -4,6 +4,8 @@ message expressions — and checks each as the kind of code it is; notes the nam
 
 from __future__ import annotations
 
+from typing import cast
+
 from lxml import etree
 
 from engine.definitions.validation.problems import WARNING
@@ -35,16 +37,27 @@ class CodeChecks(TimerChecks):
             local = _local(element)
             if local == "conditionExpression":
                 self._check_condition(element)
-            elif local == "script" and element.getparent() is not None and _is_bpmn(element.getparent(), "scriptTask"):
+            elif (
+                local == "script"
+                and element.getparent() is not None
+                and _is_bpmn(
+                    element.getparent(),  # type: ignore[arg-type]  # checked just before
+                    "scriptTask",
+                )
+            ):
                 self._check_script(element)
             elif local in _TIMER_KINDS:
                 self._check_timer(element)
-            elif local == "condition" and _is_bpmn(element.getparent(), "conditionalEventDefinition"):
+            elif local == "condition" and _is_bpmn(
+                element.getparent(),  # type: ignore[arg-type]  # every element below the root has a parent
+                "conditionalEventDefinition",
+            ):
                 self._check_expression(element, element.text, "condition", "condition_syntax")
             elif local in ("loopCardinality", "completionCondition", "loopCondition"):
                 self._check_expression(element, element.text, local, "expression_syntax")
             elif local in ("messagePath", "formalExpression") and _is_bpmn(
-                element.getparent(), "correlationPropertyRetrievalExpression"
+                element.getparent(),  # type: ignore[arg-type]  # every element below the root has a parent
+                "correlationPropertyRetrievalExpression",
             ):
                 self._check_expression(element, element.text, "correlation expression", "expression_syntax")
             elif local == "messageEventDefinition":
@@ -81,7 +94,7 @@ class CodeChecks(TimerChecks):
         self._check_expression(element, text, "condition", "condition_syntax")
 
     def _check_script(self, element: etree._Element) -> None:
-        task = element.getparent()
+        task = cast(etree._Element, element.getparent())  # _check_code calls this for the script of a scriptTask
         script_format = (task.get("scriptFormat") or "").strip().lower()
         if script_format not in _PYTHON_FORMATS:
             self.add(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import textwrap
+from typing import TypeGuard, cast
 
 from lxml import etree
 
@@ -31,7 +32,7 @@ class ExpressionChecks(ValidatorState):
         """Syntax, sandbox and constant-division checks of one piece of diagram code; its AST if sound."""
         owner = owner if owner is not None else element
         owner_id = self._owner_id(owner)
-        base = element.sourceline or 1
+        base = cast("int | None", element.sourceline) or 1  # lxml-stubs 0.5.1 leaves sourceline untyped
         if source is None or not source.strip():
             self.add(syntax_code, f"the {what} is empty", element, owner_id)
             return None
@@ -98,7 +99,7 @@ class ExpressionChecks(ValidatorState):
             )
 
 
-def _divides_by_zero(node: ast.AST) -> bool:
+def _divides_by_zero(node: ast.AST) -> TypeGuard[ast.BinOp]:
     """``x / 0``, ``x // 0``, ``x % 0`` always fail when reached (``'%d' % 0`` formats, not divides)."""
     if not (isinstance(node, ast.BinOp) and isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod))):
         return False

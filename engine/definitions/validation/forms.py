@@ -9,6 +9,7 @@ import ast
 import re
 import textwrap
 from datetime import datetime
+from typing import cast
 
 from lxml import etree
 
@@ -46,7 +47,7 @@ class FormChecks(ValidatorState):
                 field,
                 owner_id,
             )
-        seen[field_id] = field.sourceline
+        seen[field_id] = cast("int | None", field.sourceline)  # lxml-stubs 0.5.1 leaves sourceline untyped
         if not field_id.isidentifier() or field_id.startswith("_"):
             self.add(
                 "form_field",

@@ -35,6 +35,6 @@ class ParsedDefinition:
     name: str | None
     spec: ProcessSpec
     subprocess_specs: dict[str, ProcessSpec]
-    lanes: dict[str, tuple[str, str | None]]
+    lanes: dict[str, tuple[str | None, str | None]]
     documentation: str | None
     warnings: tuple[Problem, ...] = ()

@@ -6,6 +6,8 @@ from the tree, because the spec knows only their names.
 
 from __future__ import annotations
 
+from typing import cast
+
 from lxml import etree
 
 from engine.bpmn.parser import SpecParseError, parse_spec
@@ -19,6 +21,14 @@ class SpecParsing(ValidatorState):
 
     def _parse_with_spiff(self, tree: etree._ElementTree, key_process: etree._Element) -> ParsedDefinition | None:
         key = key_process.get("id")
+        if not key:  # without this check a document validated and its deployment failed on the NOT NULL key
+            self.add(
+                "process_without_id",
+                "the executable process has no id; emflow deploys and starts a process under its id: give it one "
+                '(e.g. id="Incident_1")',
+                key_process,
+            )
+            return None
         try:
             spec, subprocess_specs = parse_spec(tree, key)
         except SpecParseError as exc:
@@ -44,12 +54,12 @@ class SpecParsing(ValidatorState):
             "parse_error",
             f"the engine cannot parse the diagram: {message}",
             element_id=element_id,
-            line=element.sourceline if element is not None else None,
+            line=cast("int | None", element.sourceline) if element is not None else None,  # lxml-stubs: untyped
         )
 
-    def _lanes(self, root: etree._Element) -> dict[str, tuple[str, str | None]]:
+    def _lanes(self, root: etree._Element) -> dict[str, tuple[str | None, str | None]]:
         """Flow node id -> (lane id, lane name): the innermost lane wins, sub-process contents inherit."""
-        lanes: dict[str, tuple[str, str | None]] = {}
+        lanes: dict[str, tuple[str | None, str | None]] = {}
         for lane in root.iter(_q("lane")):
             for ref in _children(lane, "flowNodeRef"):
                 if ref.text and ref.text.strip():
@@ -64,5 +74,5 @@ class SpecParsing(ValidatorState):
             while parent is not None and not (parent.get("id") in lanes and _local(parent) in _CONTAINERS):
                 parent = parent.getparent()
             if parent is not None:
-                lanes[element_id] = lanes[parent.get("id")]
+                lanes[element_id] = lanes[parent.get("id")]  # type: ignore[index]  # the loop found it in lanes
         return lanes

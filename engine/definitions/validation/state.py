@@ -6,6 +6,7 @@ Each group of checks is a mixin on this state; ``validator._Validator`` combines
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from lxml import etree
 
@@ -39,10 +40,10 @@ class ValidatorState:
     ) -> None:
         if element is not None:
             element_id = element_id or self._owner_id(element)
-            line = line or element.sourceline
+            line = line or cast("int | None", element.sourceline)  # lxml-stubs 0.5.1 leaves sourceline untyped
         self.problems.append(Problem(code, message, element_id, line, severity))
 
-    def _owner_id(self, element: etree._Element) -> str | None:
+    def _owner_id(self, element: etree._Element | None) -> str | None:
         node: etree._Element | None = element
         while node is not None:
             if node.get("id"):

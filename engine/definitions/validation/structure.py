@@ -184,8 +184,8 @@ class StructureChecks(ValidatorState):
                     "unsupported_element", "sequential ad-hoc sub-processes are not supported by the engine", container
                 )
 
-        outgoing: dict[str, list[etree._Element]] = {}
-        incoming: set[str] = set()
+        outgoing: dict[str | None, list[etree._Element]] = {}
+        incoming: set[str | None] = set()
         for flow in flows:
             fid = flow.get("id")
             for attr, code, word in (

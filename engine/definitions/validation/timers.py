@@ -23,7 +23,8 @@ class TimerChecks(ExpressionChecks):
 
     def _check_timer(self, element: etree._Element) -> None:
         kind = _local(element)
-        owner = element.getparent().getparent() if element.getparent() is not None else element
+        parent = element.getparent()
+        owner = parent.getparent() if parent is not None else element
         text = element.text or ""
         stripped = text.strip()
         if not stripped:
@@ -73,7 +74,7 @@ class TimerChecks(ExpressionChecks):
         for value in _literal_branches(tree.body):
             self._check_iso(element, owner, kind, value)
 
-    def _check_iso(self, element: etree._Element, owner: etree._Element, kind: str, value: str) -> None:
+    def _check_iso(self, element: etree._Element, owner: etree._Element | None, kind: str, value: str) -> None:
         problem = iso_timer_error(kind, value)
         if problem:
             self.add("timer_expression", f"{kind} {value!r}: {problem}", element, self._owner_id(owner))

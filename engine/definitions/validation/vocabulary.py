@@ -33,11 +33,11 @@ def _bpmn_element_names() -> frozenset[str]:
     for filename in ("Semantic.xsd", "BPMN20.xsd"):
         schema = etree.parse(str(schemas / filename), parser)
         for ctype in schema.iter(_q("complexType", _XSD_NS)):
-            if ctype.get("abstract") == "true" and ctype.get("name"):
-                abstract_types.add(ctype.get("name"))
+            if ctype.get("abstract") == "true" and (abstract_name := ctype.get("name")):
+                abstract_types.add(abstract_name)
         for element in schema.iter(_q("element", _XSD_NS)):
-            if element.get("name") and element.get("abstract") != "true":
-                declared.append((element.get("name"), (element.get("type") or "").split(":")[-1]))
+            if (element_name := element.get("name")) and element.get("abstract") != "true":
+                declared.append((element_name, (element.get("type") or "").split(":")[-1]))
     for name, type_name in declared:
         if type_name not in abstract_types:
             names.add(name)
@@ -110,5 +110,5 @@ def _text(element: etree._Element | None) -> str | None:
     return element.text if element.text.strip() else None
 
 
-def _quote(value: str) -> str:
+def _quote(value: str | None) -> str:
     return f"'{value}'"

@@ -1,6 +1,9 @@
 """Alembic environment: the URL comes from the caller (``emflow db upgrade`` honours DATABASE_URL)."""
 
+from typing import cast
+
 from alembic import context
+from sqlalchemy import Connection
 
 from engine.store.db import make_engine
 from engine.store.models import Base
@@ -25,13 +28,13 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    engine = make_engine(cast(str, config.get_main_option("sqlalchemy.url")))  # engine.store.migrate sets it
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
