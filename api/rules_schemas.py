@@ -1,4 +1,4 @@
-"""Marshmallow schemas of the rules endpoints: rulesets and escalation decisions (REGULATIONS §9)."""
+"""Marshmallow schemas of the rules endpoints: rulesets and escalation decisions (docs/ESCALATION.md)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ class RulesetInfoSchema(Schema):
 
 
 class DecisionSchema(Schema):
-    """The §9 decision; every field is part of the contract."""
+    """The decision of docs/ESCALATION.md, §Decision; every field is part of the contract."""
 
     level = fields.String(required=True, validate=validate.OneOf(("I", "II", "III", "IV")))
     reasons = fields.List(fields.String(), required=True)

@@ -1,4 +1,6 @@
-"""Deadline arithmetic for diagrams: calendar minutes and days, and Chinese official working days (D14).
+"""Deadline arithmetic for diagrams: calendar minutes and days, and Chinese official working days.
+
+Which limits count working days and which calendar days is decided in docs/DECISIONS.md, D14.
 
 Working days follow the State Council holiday calendar including adjusted working weekends (调休), from the
 maintained ``chinesecalendar`` package. A year the package does not cover fails loudly instead of guessing.

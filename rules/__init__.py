@@ -1,4 +1,8 @@
-"""The rules layer: how an environmental emergency escalates by severity and sensitivity (REGULATIONS §9).
+"""The rules layer: how an environmental emergency escalates by severity and sensitivity.
+
+The contract (incident facts in, decision out, and the law behind each rule) is docs/ESCALATION.md; its sections
+are cited below as "§Facts", "§Decision" and so on. D-numbers (D1, D16 ...) in this package are the project's
+decisions in docs/DECISIONS.md.
 
 Rulesets are data (``rules/rulesets/*.yaml``) compiled into durable-rules; durable-rules is reached only
 through ``rules.host``. The rest of the project uses what is exported here and nothing else.

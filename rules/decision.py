@@ -1,4 +1,5 @@
-"""The decision: the output half of the REGULATIONS §9 contract, assembled from the rules durable-rules fired.
+"""The decision: the output half of the escalation contract (docs/ESCALATION.md, §Decision), assembled from the
+rules durable-rules fired.
 
 Assembly only combines outputs, each by a fixed policy (see ``rules.outputs``); it never tests a fact. Fired
 rules are taken in plan order (baseline rules as written, then each overlay's), so equal facts and equal
@@ -55,7 +56,7 @@ class DerivedValues(TypedDict):
 
 @dataclass(frozen=True)
 class RuleRef:
-    """Which rule of which ruleset version produced a value (the deadline's, for D16)."""
+    """Which rule of which ruleset version produced a value (the deadline's, for docs/DECISIONS.md, D16)."""
 
     ruleset: str
     version: int

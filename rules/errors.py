@@ -29,7 +29,7 @@ class RulesError(Exception):
 
 
 class FactsInvalid(RulesError, ValueError):
-    """Incident facts that do not satisfy the REGULATIONS §9 contract.
+    """Incident facts that do not satisfy the contract of docs/ESCALATION.md, §Facts.
 
     ``errors`` is a list of ``{"field": ..., "message": ...}``, one per bad field, in contract order.
     """

@@ -78,14 +78,14 @@ def evaluate(plan: Plan, facts: IncidentFacts, host: Evaluates | None = None) ->
 
 
 def default_ruleset() -> Ruleset:
-    """The bundled baseline ``cn-national-2015``, highest version (D1)."""
+    """The bundled baseline ``cn-national-2015``, highest version (docs/DECISIONS.md, D1)."""
     return bundled(DEFAULT_BASELINE)
 
 
 def decide(
     facts: Mapping[str, Any] | IncidentFacts, ruleset: Ruleset | None = None, overlays: Sequence[Ruleset] = ()
 ) -> Decision:
-    """Decide how an incident escalates (REGULATIONS §9).
+    """Decide how an incident escalates (docs/ESCALATION.md).
 
     ``facts`` is a mapping (validated here; ``FactsInvalid`` names every bad field) or ``IncidentFacts``.
     ``ruleset`` defaults to the bundled baseline; ``overlays`` must be overlays of it that only tighten

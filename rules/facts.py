@@ -1,4 +1,4 @@
-"""Incident facts: the input half of the REGULATIONS §9 escalation contract.
+"""Incident facts: the input half of the escalation contract (docs/ESCALATION.md, §Facts).
 
 Every field is required here. Filling defaults for a first report is the API's business; the rules layer must
 never guess a fact, because a guessed ``deaths`` or ``cross_boundary`` silently changes who is told and how
@@ -158,7 +158,7 @@ def _type_name(value: object) -> str:
 
 
 def parse(data: Mapping[str, Any]) -> IncidentFacts:
-    """Validate ``data`` against §9 into ``IncidentFacts``; raise ``FactsInvalid`` with all errors at once."""
+    """Validate ``data`` against §Facts into ``IncidentFacts``; raise ``FactsInvalid`` with all errors at once."""
     if not isinstance(data, Mapping):
         raise FactsInvalid([{"field": "$", "message": f"facts must be an object, got {_type_name(data)}"}])
     errors: list[FieldError] = []

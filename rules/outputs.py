@@ -3,7 +3,7 @@
 Python never decides *whether* a rule applies; it only combines the outputs of the rules durable-rules fired.
 The combination is fixed per output and always leans to the stricter side: the highest level, the strictest
 deadline, the union of recipients, "any" for the yes/no duties. That is what lets an overlay only ever tighten
-(D16).
+(docs/DECISIONS.md, D16; docs/ESCALATION.md, §Overlays).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 @dataclass(frozen=True)
 class Investigation:
-    """Who investigates under O32 and how long they have (days counted as D14 says)."""
+    """Who investigates under O32 and how long they have (days counted as docs/DECISIONS.md, D14 says)."""
 
     lead: str | None
     time_limit_days: int | None

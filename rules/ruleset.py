@@ -215,7 +215,7 @@ def parse_ruleset(source: str | bytes | Mapping[str, Any], *, base: Ruleset | No
         set_somewhere = {key for rule in rules for key in rule.then}
         for key in REQUIRED_BASELINE_OUTPUTS:
             if key not in set_somewhere:
-                problem(None, "rules", f"no rule sets {key}; every decision field needs a rule (REGULATIONS §9)")
+                problem(None, "rules", f"no rule sets {key}; every decision field needs a rule (docs/ESCALATION.md)")
     if rules:
         _, cyclic = assign_layers(rules)
         for i in cyclic:
@@ -354,7 +354,8 @@ def assign_layers(rules: Sequence[Rule]) -> tuple[list[int], list[int]]:
 
 
 def check_overlay(base: Ruleset, overlay: Ruleset) -> None:
-    """Raise ``RulesetInvalid`` unless ``overlay`` is an overlay of ``base`` that can only tighten it (D16).
+    """Raise ``RulesetInvalid`` unless ``overlay`` is an overlay of ``base`` that can only tighten it
+    (docs/DECISIONS.md, D16).
 
     At run time the strictest deadline always wins, so an overlay cannot loosen anything in effect. This check
     refuses, at deploy time, an overlay deadline that is longer than a base deadline for incidents both rules

@@ -23,7 +23,8 @@ def evaluate() -> Any:
       parameters: [{in: query, schema: RulesetQuery}]
       requestBody:
         required: true
-        content: {application/json: {schema: {type: object, description: "the 15 incident facts of §9"}}}
+        content:
+          application/json: {schema: {type: object, description: "the 15 incident facts of docs/ESCALATION.md, §Facts"}}
       responses:
         200: {content: {application/json: {schema: DecisionSchema}}}
         400: {content: {application/json: {schema: ErrorSchema}}}

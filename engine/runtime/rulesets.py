@@ -2,7 +2,8 @@
 
 An administrator deploys a baseline version or a jurisdiction overlay without touching code. What is in force:
 the latest version of the baseline ``cn-national-2015`` (or the one named), plus the latest version of every
-deployed overlay of that baseline (overlays only tighten, D16). Every decision names the versions that made it.
+deployed overlay of that baseline (overlays only tighten: docs/DECISIONS.md, D16). Every decision names the
+versions that made it.
 """
 
 from __future__ import annotations

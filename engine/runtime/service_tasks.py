@@ -4,8 +4,8 @@ call. Each writes its result into the task's data and records what it decided in
 * ``escalation.evaluate`` — the rules layer decides level, reporting deadline and recipients from the incident
   facts in the data; stores the decision as ``escalation`` and the due time as ``initial_report_due_at``.
 * ``escalation.reevaluate`` — later facts (续报): a stricter decision replaces the old one and re-opens reporting
-  (``level_change = "raised"``, ``rereport_due_at``); a laxer one is never applied silently (D11): it waits in
-  ``escalation_pending`` (``level_change = "lowered_pending"``) for a person to confirm.
+  (``level_change = "raised"``, ``rereport_due_at``); a laxer one is never applied silently (docs/DECISIONS.md,
+  D11): it waits in ``escalation_pending`` (``level_change = "lowered_pending"``) for a person to confirm.
 * ``process.start`` — start another definition for the same business key, in the same transaction.
 """
 
@@ -42,8 +42,9 @@ _LIST_SEPARATORS = re.compile(r"[,，、;；\s]+")
 
 
 def incident_facts(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The §9 facts from task data; a first report rarely knows everything, so missing facts take defaults
-    (nothing happened, county reporter) and are re-evaluated when follow-up reports bring them."""
+    """The incident facts (docs/ESCALATION.md, §Facts) from task data; a first report rarely knows everything, so
+    missing facts take defaults (nothing happened, county reporter) and are re-evaluated when follow-up reports
+    bring them."""
     facts = {name: data.get(name, default) for name, default in FACT_DEFAULTS.items()}
     if facts["radioactive_source_class"] in ("", "none"):
         facts["radioactive_source_class"] = None

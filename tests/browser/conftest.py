@@ -63,8 +63,8 @@ FACTS: dict[str, Any] = {
     "sensitive_period": False,
     "reporting_authority": "county",
 }
-"""The §9 facts of a level IV incident without an Art.4 trigger: its initial report is due 240 minutes after
-discovery."""
+"""The incident facts (docs/ESCALATION.md, §Facts) of a level IV incident without an Art.4 trigger: its initial
+report is due 240 minutes after discovery."""
 INITIAL_REPORT_MINUTES = 240
 
 

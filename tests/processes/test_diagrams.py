@@ -1,8 +1,9 @@
-"""The bundled diagrams (processes/*.bpmn): deployable, laid out, and faithful to PROCEDURES.md §1–§3.
+"""The bundled diagrams (processes/*.bpmn): deployable, laid out, and faithful to docs/PROCEDURES.md.
 
 The stable element ids and their lanes are the product's contract (reports, compliance queries and migrations rely
-on them), so they are listed here once more; when ../shared/domain/PROCEDURES.md is present the list is also checked
-against it, so neither can drift without a failing test.
+on them), so they are listed here once more and checked against sections 1–3 of docs/PROCEDURES.md, and the
+supporting elements of its section 4 against the diagrams, so none of the three can drift without a failing test.
+The incident facts are those of docs/ESCALATION.md, §Facts; D-numbers are the decisions of docs/DECISIONS.md.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from engine.definitions.forms import FIELD_TYPES
 
 ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
-PROCEDURES_MD = ROOT.parent / "shared" / "domain" / "PROCEDURES.md"
+PROCEDURES_MD = ROOT / "docs/PROCEDURES.md"
 KEYS = ("five_firsts", "investigation_accountability", "plan_revision")
 FUNCTIONS = ("add_minutes", "add_days", "add_working_days", "now_iso")
 TOPICS = ("escalation.evaluate", "escalation.reevaluate", "process.start")
@@ -68,7 +69,7 @@ LANES = (
 )
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
-# PROCEDURES.md §1–§3: every stable id, with the lane the spec states or implies (None: any lane).
+# docs/PROCEDURES.md sections 1–3: every stable id, with the lane the spec states or implies (None: any lane).
 SPEC: dict[str, dict[str, str | None]] = {
     "five_firsts": {
         "Start_IncidentReported": None,
@@ -134,8 +135,9 @@ SPEC: dict[str, dict[str, str | None]] = {
     },
 }
 SECTIONS = {"five_firsts": 1, "investigation_accountability": 2, "plan_revision": 3}
+SUPPORTING_SECTION = 4
 
-# REGULATIONS.md §9: the incident facts, by their contract names.
+# docs/ESCALATION.md, §Facts: the incident facts, by their contract names.
 FACTS = {
     "deaths": ("long", None),
     "injured_or_poisoned": ("long", None),
@@ -260,9 +262,13 @@ def spec_sections() -> dict[int, str]:
     return {int(number): body for number, body in zip(parts[1::2], parts[2::2], strict=True)}
 
 
-def needs_spec() -> None:
-    if not PROCEDURES_MD.exists():
-        pytest.skip(f"{PROCEDURES_MD} is not present (the table SPEC above is still checked)")
+def supporting_elements() -> dict[str, dict[str, str]]:
+    """Section 4 of docs/PROCEDURES.md: per diagram, the rows ``| `element` | lane | ...`` of its table."""
+    parts = re.split(r"^### `(\w+)`", spec_sections()[SUPPORTING_SECTION], flags=re.M)
+    return {
+        key: dict(re.findall(r"^\| `(\w+)` \| (\w+) \|", body, flags=re.M))
+        for key, body in zip(parts[1::2], parts[2::2], strict=True)
+    }
 
 
 def cjk(text: str | None) -> bool:
@@ -409,16 +415,31 @@ def test_spec_element_ids_exist_in_their_lanes(key: str) -> None:
 
 @diagrams
 def test_spec_table_matches_procedures_md(key: str) -> None:
-    """Every id PROCEDURES.md names in the diagram's section is in SPEC, with the lane the spec states."""
-    needs_spec()
+    """Every id docs/PROCEDURES.md names in the diagram's section is in SPEC, with the lane the spec states; and
+    every id of SPEC is named there, every lane of SPEC stated."""
     body = spec_sections()[SECTIONS[key]]
     named = set(re.findall(r"`((?:Task|Service|Gateway|Start|End)_[A-Za-z]+)`", body))
-    assert named, "no ids found: has the format of PROCEDURES.md changed?"
-    assert named <= set(SPEC[key]), f"named in PROCEDURES.md but not checked here: {named - set(SPEC[key])}"
+    assert named, "no ids found: has the format of docs/PROCEDURES.md changed?"
+    assert named <= set(SPEC[key]), f"named in docs/PROCEDURES.md but not checked here: {named - set(SPEC[key])}"
+    assert set(SPEC[key]) <= named, f"stable ids docs/PROCEDURES.md does not name: {set(SPEC[key]) - named}"
     stated = {m[0]: m[1] for m in re.findall(r"`(Task_[A-Za-z]+)`\s*\((\w+)", body) if m[1] in LANES}
     for element_id, lane in stated.items():
         assert SPEC[key][element_id] == lane
         assert load(key).lane_of[element_id] == lane
+    unstated = {i for i, lane in SPEC[key].items() if lane is not None and i.startswith("Task_")} - set(stated)
+    assert not unstated, f"docs/PROCEDURES.md names these tasks without their lane: {unstated}"
+
+
+@diagrams
+def test_supporting_elements_of_procedures_md_are_in_the_diagram(key: str) -> None:
+    """Section 4 of docs/PROCEDURES.md lists every named element outside SPEC, in the lane the diagram has."""
+    d = load(key)
+    listed = supporting_elements()[key]
+    for element_id, lane in listed.items():
+        assert element_id in d.nodes, f"docs/PROCEDURES.md lists {element_id}, which {key} does not have"
+        assert d.lane_of[element_id] == lane, f"{element_id} is in lane {d.lane_of[element_id]}, not {lane}"
+    unlisted = {i for i, node in d.nodes.items() if node.get("name") and i not in SPEC[key]} - set(listed)
+    assert not unlisted, f"named elements of {key} that docs/PROCEDURES.md does not list: {unlisted}"
 
 
 # ------------------------------------------------------------------------------------------------- people

@@ -1,4 +1,4 @@
-"""Incident facts (REGULATIONS §9): every field required, strictly typed; all errors reported at once."""
+"""Incident facts (docs/ESCALATION.md, §Facts): every field required, strictly typed; all errors reported at once."""
 
 from __future__ import annotations
 

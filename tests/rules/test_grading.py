@@ -1,4 +1,4 @@
-"""NP2014 Annex 1 grading (REGULATIONS §1a, §1b) at and around every bound.
+"""NP2014 Annex 1 grading (docs/ESCALATION.md, §Grading) at and around every bound.
 
 "以上" includes the bound, "以下" excludes it.
 """

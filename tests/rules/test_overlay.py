@@ -1,4 +1,5 @@
-"""Jurisdiction overlays (D16): they only tighten, and the decision names the rule that set the deadline."""
+"""Jurisdiction overlays (docs/DECISIONS.md, D16; docs/ESCALATION.md, §Overlays): they only tighten, and the
+decision names the rule that set the deadline. D-numbers below are the decisions of docs/DECISIONS.md."""
 
 from __future__ import annotations
 

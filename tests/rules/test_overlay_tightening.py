@@ -1,4 +1,5 @@
-"""Which overlay deadlines count as loosening (D16): the check relies on what each condition demands exactly.
+"""Which overlay deadlines count as loosening (docs/DECISIONS.md, D16): the check relies on what each condition
+demands exactly.
 
 An overlay deadline longer than a baseline deadline is refused unless the two rules demand different values of
 one enum or boolean fact. ``all:`` narrows what a rule demands (the values every item allows); ``any:``, ``!=``,

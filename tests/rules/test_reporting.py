@@ -1,4 +1,6 @@
-"""Reporting (O17 §3, §4), radiation carve-out (D8), response (§2), investigation (O32), dispatch (D10)."""
+"""Reporting (O17), radiation carve-out (D8), response, investigation (O32), dispatch (D10): the sections
+§Reporting, §Art.4, §Response, §Investigation and §Dispatch of docs/ESCALATION.md. D-numbers are the decisions of
+docs/DECISIONS.md."""
 
 from __future__ import annotations
 
@@ -151,7 +153,7 @@ def test_radiation_events_are_carved_out(authority: str, facts: dict, level: str
     assert decision["report_to"] == [own, higher]  # whatever the level
     assert decision["investigation"] == {"lead": None, "time_limit_days": None, "mandatory": False}
     major = level in ("I", "II")
-    assert decision["treat_as_major_for_reporting"] is major  # §9: level I/II, even for radiation
+    assert decision["treat_as_major_for_reporting"] is major  # §Decision: level I/II, even for radiation
     assert decision["onward_reports"] == ([RADIATION_TO_STATE_COUNCIL] if major else [])
 
 

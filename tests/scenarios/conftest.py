@@ -66,7 +66,8 @@ FACT_FIELDS = (
 # Decision-driving booleans and enums with no safe default (revision_decision, investigate, confirm_lower_level,
 # cause_established ...) are deliberately absent: the scenario must enter them.
 FORM_VALUES: dict[str, Any] = {
-    # five_firsts: first information and the §9 facts (a first report that knows of no harm yet)
+    # five_firsts: first information and the incident facts of docs/ESCALATION.md, §Facts (a first report that
+    # knows of no harm yet)
     "source": "12369环保举报热线群众举报",
     "place": "临江县滨江化工园区江城新材料有限公司厂区东侧雨水排口",
     "description": "企业苯乙烯储罐区发生泄漏，部分物料经雨水管网流入厂外沟渠，现场有刺激性气味",
@@ -404,7 +405,8 @@ class Desk:
     # ------------------------------------------------------------------------------------- five_firsts paths
     @staticmethod
     def facts(**changes: Any) -> dict[str, Any]:
-        """The §9 incident facts as the duty officer enters them: nothing harmful known, except ``changes``."""
+        """The incident facts (docs/ESCALATION.md, §Facts) as the duty officer enters them: nothing harmful known,
+        except ``changes``."""
         unknown = set(changes) - set(FACT_FIELDS)
         assert not unknown, unknown
         values = {name: FORM_VALUES[name] for name in FACT_FIELDS if name != "sensitive_receptors"}

@@ -1,4 +1,5 @@
-"""five_firsts (突发环境事件应急响应, PROCEDURES.md §1) walked through the HTTP API on its main paths.
+"""five_firsts (突发环境事件应急响应, docs/PROCEDURES.md section 1) walked through the HTTP API on its main paths.
+D-numbers are the decisions of docs/DECISIONS.md.
 
 The incident: a styrene leak at a chemical plant in 临江县 (county EEB reports). The clock stands at 09:00 China
 Standard Time on Tuesday 14 April 2026; the leak was discovered at 08:40.

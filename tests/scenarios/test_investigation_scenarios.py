@@ -1,5 +1,6 @@
-"""investigation_accountability (事件调查和责任追究, PROCEDURES.md §2) walked through the HTTP API: the 三个不放过 gate,
-the discretionary level-IV decision and the investigation clock that pauses for the pollution-damage assessment."""
+"""investigation_accountability (事件调查和责任追究, docs/PROCEDURES.md section 2) walked through the HTTP API:
+the 三个不放过 gate, the discretionary level-IV decision and the investigation clock that pauses for the
+pollution-damage assessment."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""plan_revision (应急预案修订与备案, PROCEDURES.md §3) walked through the HTTP API: a major revision filed after a
-one-time notice of every missing document, the 20-working-day filing deadline across the Spring Festival, and an
-item adjustment notified in writing."""
+"""plan_revision (应急预案修订与备案, docs/PROCEDURES.md section 3) walked through the HTTP API: a major revision
+filed after a one-time notice of every missing document, the 20-working-day filing deadline across the Spring
+Festival, and an item adjustment notified in writing."""
 
 from __future__ import annotations
 
