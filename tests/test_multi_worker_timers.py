@@ -25,10 +25,16 @@ def test_four_workers_fire_each_timer_exactly_once(pg_database, tmp_path):
     services = build_services(pg_database)
     services.definitions.deploy((FIXTURES / "deadline.bpmn").read_bytes(), "test")
     duty = Actor("duty", "responder", ("duty_officer",))
-    due = datetime.now(UTC) + timedelta(seconds=8)
+    # Due well after the last start even on a loaded machine: a timer already due when its instance starts fires
+    # inside the start command and never becomes a row the workers could share.
+    due = datetime.now(UTC) + timedelta(seconds=40)
     discovered = (due - timedelta(minutes=120)).isoformat()
     for n in range(N):
         services.instances.start("deadline", f"W-{n}", {"discovered_at": discovered, "deadline_minutes": 120}, duty)
+    with services.db.connect() as conn:
+        waiting = conn.execute(select(func.count()).select_from(Timer).where(Timer.fired_at.is_(None))).scalar()
+    assert waiting == N, f"only {waiting} of {N} timers were still waiting after the starts (starting took too long)"
+    assert datetime.now(UTC) < due, "starting the instances took longer than the margin before the timers fall due"
     env = {**os.environ, "DATABASE_URL": pg_database}
     logs = [open(tmp_path / f"worker{i}.log", "wb") for i in range(4)]
     workers = [
