@@ -185,6 +185,7 @@ class _Record:
     data: dict[str, Any]
     seed: str | None
     events: list[StoredEvent]
+    semantics: int = 1
 
 
 class Replayer:
@@ -244,6 +245,7 @@ class Replayer:
                     _I.c.snapshot,
                     _I.c.data,
                     _I.c.seed,
+                    _I.c.semantics,
                 )
                 .join(_D, _D.c.id == _I.c.definition_id)
                 .where(_I.c.id == instance_id)
@@ -264,6 +266,7 @@ class Replayer:
             row.data,
             row.seed,
             [_current_format(StoredEvent.of(e)) for e in events],
+            row.semantics,
         )
 
     def _linked_row(self, instance_id: Any) -> Any:
@@ -430,6 +433,15 @@ class _Run:
                 raise Diverged(dataclasses.replace(stop, seq=stop.seq or first.seq)) from None
             message = exc.message if isinstance(exc, EmflowError) else str(exc)
             self._diverge(first.seq, "command_failed", f"{first.kind} could not be re-executed: {message}")
+        if first.kind == EventKind.INSTANCE_STARTED and self.execution.semantics != self.record.semantics:
+            self._mismatch(
+                first.seq,
+                "event_mismatch",
+                f"instance_started names engine semantics {self.execution.semantics}, the instance row "
+                f"{self.record.semantics}",
+                self.execution.semantics,
+                self.record.semantics,
+            )
         if not outcome.changed_workflow:
             self._record_only(command)
             return

@@ -20,6 +20,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from engine.actors import SYSTEM, Actor
 from engine.events import PendingEvent, json_safe
+from engine.names import TaskRowState
 
 
 class Definition(Protocol):
@@ -79,8 +80,12 @@ def task_changes(
     before: dict[UUID, int],
     now: datetime,
     actor: Actor,
+    count_fired_deadlines: bool = False,
 ) -> TaskChanges:
-    """Task rows for user tasks that became READY or left READY, and the READY ones."""
+    """Task rows for user tasks that became READY or left READY, and the READY ones.
+
+    ``count_fired_deadlines``: a deadline that already passed when the task became ready is still its deadline
+    (engine semantics 2, ``engine.runtime.commands.SEMANTICS``)."""
     changes = TaskChanges([], [], [])
     for task in all_tasks(workflow):
         spec = task.task_spec
@@ -101,10 +106,10 @@ def task_changes(
                     "name": spec.bpmn_name,
                     "lane": lane,
                     "lane_name": lane_name or getattr(spec, "lane", None),
-                    "state": "READY",
+                    "state": TaskRowState.READY,
                     "form": [f.to_dict() for f in loaded.forms.get(spec.bpmn_id, [])],
                     "assignee": None,
-                    "due_at": deadline_of(task),
+                    "due_at": deadline_of(task, count_fired_deadlines),
                     "created_at": now,
                     "ended_at": None,
                     "ended_by": None,
@@ -115,7 +120,7 @@ def task_changes(
             changes.ended.append(
                 {
                     "tid": str(task.id),
-                    "st": "COMPLETED" if done else "CANCELLED",
+                    "st": TaskRowState.COMPLETED if done else TaskRowState.CANCELLED,
                     "at": now,
                     "by": actor.name if done else SYSTEM.name,
                 }
@@ -123,23 +128,26 @@ def task_changes(
     return changes
 
 
+def timer_row(
+    instance_id: int | None, task_id: str, element_id: str, due: datetime, fired_at: datetime | None = None
+) -> dict[str, Any]:
+    """A new row of the ``timer`` table (fired at once when the timer was already due when reached)."""
+    return {
+        "instance_id": instance_id,
+        "task_id": task_id,
+        "element_id": element_id,
+        "due_at": due,
+        "fired_at": fired_at,
+        "cancelled_at": None,
+    }
+
+
 def timer_changes(
     instance_id: int | None, before: dict[str, tuple[str, datetime]], workflow: BpmnWorkflow, now: datetime
 ) -> TimerChanges:
     """How the ``timer`` table must change so that it equals the workflow's waiting timers."""
     after = waiting_timers(workflow)
-    added = [
-        {
-            "instance_id": instance_id,
-            "task_id": tid,
-            "element_id": element,
-            "due_at": due,
-            "fired_at": None,
-            "cancelled_at": None,
-        }
-        for tid, (element, due) in after.items()
-        if tid not in before
-    ]
+    added = [timer_row(instance_id, tid, element, due) for tid, (element, due) in after.items() if tid not in before]
     fired: list[dict[str, Any]] = []
     cancelled: list[dict[str, Any]] = []
     gone = [tid for tid in before if tid not in after]
@@ -190,6 +198,20 @@ def fired_timer_events(
     return events
 
 
+def timers_fired_on_arrival(workflow: BpmnWorkflow, before: dict[UUID, int]) -> dict[str, tuple[str, datetime]]:
+    """Timers created and fired within one command (already due when they were reached): task id -> (element id,
+    due time). They never waited, so neither ``waiting_timers`` nor ``fired_timer_events`` sees them."""
+    out = {}
+    for task in all_tasks(workflow):
+        if task.id in before or not task.state & (TaskState.READY | TaskState.COMPLETED):
+            continue
+        if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+            due = timer_due(task)
+            if due is not None:
+                out[str(task.id)] = (task.task_spec.bpmn_id, due)
+    return out
+
+
 def attached_element(task: Any) -> str | None:
     """The BPMN id of the activity a boundary timer is attached to (None for other timers)."""
     parent = task.parent
@@ -202,12 +224,14 @@ def attached_element(task: Any) -> str | None:
     return None
 
 
-def deadline_of(task: Any) -> datetime | None:
-    """A user task's due time: the earliest timer boundary event attached to it."""
+def deadline_of(task: Any, count_fired: bool = False) -> datetime | None:
+    """A user task's due time: the earliest timer boundary event attached to it (waiting, or with ``count_fired``
+    also one that has already fired — a deadline that passed before the task was even ready)."""
     parent = task.parent
     if parent is None or type(parent.task_spec).__name__ != "BoundaryEventSplit":
         return None
-    dues = [timer_due(s) for s in parent.children if s is not task and s.state == TaskState.WAITING]
+    states = TaskState.WAITING | (TaskState.READY | TaskState.COMPLETED if count_fired else 0)
+    dues = [timer_due(s) for s in parent.children if s is not task and s.state & states]
     dues = [d for d in dues if d is not None]
     return min(dues) if dues else None
 

@@ -25,6 +25,8 @@ from engine.bpmn.effects import (
     task_changes,
     task_states,
     timer_changes,
+    timer_row,
+    timers_fired_on_arrival,
     transition_events,
     waiting_timers,
 )
@@ -36,6 +38,18 @@ from engine.events import PendingEvent, json_safe
 from engine.names import EventKind, InstanceStatus
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
+
+SEMANTICS = 2
+"""The engine behaviour new instances run under, recorded in their ``instance_started`` event. Replay re-executes
+an instance under the semantics it was started with, so a history keeps replaying exactly after the engine's
+behaviour is corrected (as Temporal versions workflow code with patch markers). A history without the field was
+written under semantics 1.
+
+1. the original behaviour;
+2. a timer already due when it is reached (an incident recorded after its reporting deadline passed) still leaves
+   its deadline behind: the guarded task's ``due_at``, a ``timer`` row fired at once and a ``timer_fired`` event
+   with the lateness — before, it fired inside the command and left no trace but the escalation it opened.
+"""
 
 
 @dataclass(frozen=True)
@@ -65,6 +79,7 @@ class Execution:
     instance_id: int | None = None
     workflow: wf.Workflow | None = None
     load: Callable[[], wf.Workflow] | None = None
+    semantics: int = 1  # set by instance_started (SEMANTICS); live commands read it from the history's first event
 
     def the_workflow(self) -> wf.Workflow:
         if self.workflow is None and self.load is not None:
@@ -120,11 +135,19 @@ def execute(execution: Execution, command: Command, ctx: CommandContext) -> Outc
     with command_context.running(ctx):
         status = kind.apply(execution, command)
     workflow = execution.the_workflow()
+    on_arrival = timers_fired_on_arrival(workflow, before) if execution.semantics >= 2 else {}
     events = ctx.events + fired_timer_events(workflow, timers_before, ctx.now)
+    events += fired_timer_events(workflow, on_arrival, ctx.now)
     events += transition_events(execution.loaded, workflow, before)
     status = status or (InstanceStatus.COMPLETED if wf.is_completed(workflow) else execution.status)
-    tasks = task_changes(execution.instance_id, execution.loaded, workflow, before, ctx.now, ctx.actor)
+    tasks = task_changes(
+        execution.instance_id, execution.loaded, workflow, before, ctx.now, ctx.actor, execution.semantics >= 2
+    )
     timers = timer_changes(execution.instance_id, timers_before, workflow, ctx.now)
+    timers.added += [
+        timer_row(execution.instance_id, tid, element, due, fired_at=ctx.now)
+        for tid, (element, due) in on_arrival.items()
+    ]
     if kind.prunes:
         prune_finished(workflow)
     execution.status = status
@@ -149,6 +172,10 @@ def _start(execution: Execution, command: Command) -> InstanceStatus | None:
         raise Conflict(f"instance {execution.instance_id} is already started")
     parsed = execution.loaded.parsed
     data = json_safe(command.payload.get("data") or {})
+    semantics = command.payload.get("semantics", 1)
+    if not isinstance(semantics, int) or not 1 <= semantics <= SEMANTICS:
+        raise DataInvalid({"semantics": f"this engine runs semantics 1 to {SEMANTICS}, not {semantics!r}"})
+    execution.semantics = semantics
     execution.workflow = wf.new_workflow(parsed.spec, parsed.subprocess_specs, execution.script_engine, data)
     wf.run(execution.workflow)
     return None

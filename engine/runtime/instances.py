@@ -42,7 +42,15 @@ from engine.store import tables as t
 from engine.store.db import Database
 
 _I, _T, _H, _TM = t.instances, t.tasks, t.history, t.timers
-_HEAD = (_I.c.version, _I.c.status, _I.c.history_seq, _I.c.history_head, _I.c.definition_id, _I.c.seed)
+_HEAD = (
+    _I.c.version,
+    _I.c.status,
+    _I.c.history_seq,
+    _I.c.history_head,
+    _I.c.definition_id,
+    _I.c.seed,
+    _I.c.semantics,
+)
 # Statements of the hot path are built once; only their parameters change from command to command.
 _END_TASK = (
     update(_T)
@@ -112,6 +120,7 @@ class _Head:
     head: str
     definition_id: int
     seed: str | None
+    semantics: int
 
     @classmethod
     def of(cls, instance_id: int, row: Any) -> _Head:
@@ -123,6 +132,7 @@ class _Head:
             row.history_head,
             row.definition_id,
             row.seed,
+            row.semantics,
         )
 
 
@@ -232,7 +242,12 @@ class InstanceService(InstanceQueries):
         """Execute ``command`` on the instance ``head`` names, then write what it caused in one transaction."""
         loaded = self.definitions.load(head.definition_id)
         execution = Execution(
-            loaded, self.script_engine, head.status, head.instance_id, load=lambda: self._workflow(head, loaded)
+            loaded,
+            self.script_engine,
+            head.status,
+            head.instance_id,
+            load=lambda: self._workflow(head, loaded),
+            semantics=head.semantics,
         )
         ctx = CommandContext(
             now=self.clock.now(), actor=actor, instance_id=head.instance_id, seed=head.seed, seq=head.seq + 1
@@ -359,6 +374,7 @@ class InstanceService(InstanceQueries):
                 "seed": seed,
                 "parent_id": None,
                 "link_kind": link_kind,
+                "semantics": commands.SEMANTICS,
             },
         )
         execution = Execution(loaded, self.script_engine)
@@ -393,6 +409,7 @@ class InstanceService(InstanceQueries):
                 history_seq=0,
                 history_head=history.GENESIS,
                 seed=new.seed,
+                semantics=commands.SEMANTICS,
                 started_by=actor.name,
                 created_at=now,
                 updated_at=now,
@@ -471,10 +488,12 @@ class InstanceService(InstanceQueries):
     def _write_timers(self, conn: Connection, changes: TimerChanges) -> None:
         if changes.added:
             conn.execute(_INSERT_TIMER, changes.added)
-            earliest = min(row["due_at"] for row in changes.added)
-            if conn.dialect.name == "postgresql":  # wakes schedulers in other processes, on commit
-                conn.exec_driver_sql(f"NOTIFY emflow_timers, '{earliest.isoformat()}'")
-            self._pending_wakeups.append(earliest)
+            waiting = [row["due_at"] for row in changes.added if row["fired_at"] is None]
+            if waiting:
+                earliest = min(waiting)
+                if conn.dialect.name == "postgresql":  # wakes schedulers in other processes, on commit
+                    conn.exec_driver_sql(f"NOTIFY emflow_timers, '{earliest.isoformat()}'")
+                self._pending_wakeups.append(earliest)
         if changes.fired:
             conn.execute(_MARK_TIMER.values(fired_at=bindparam("at")), changes.fired)
         if changes.cancelled:

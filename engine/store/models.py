@@ -91,6 +91,7 @@ class ProcessInstance(Base):
     history_seq: Mapped[int]
     history_head: Mapped[str] = mapped_column(String(64))
     seed: Mapped[str | None] = mapped_column(String(32))
+    semantics: Mapped[int] = mapped_column(Integer, server_default="1")  # engine.runtime.commands.SEMANTICS
     started_by: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
