@@ -24,9 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,18 +43,25 @@ from engine.audit.divergence import (
     short,
     text,
 )
+from engine.audit.recorded import (
+    Record,
+    RecordedDecisions,
+    current_format,
+    decisions_from_history,
+    grouped_commands,
+)
+from engine.audit.replay_results import LinkedInstance, ReplayResult, ReplayState, ReplayTask
 from engine.audit.verify import StoredEvent
 from engine.bpmn.effects import ready_user_tasks, waiting_timers
 from engine.bpmn.snapshot import dump_workflow
 from engine.command_context import CommandContext
 from engine.errors import DataInvalid, EmflowError, NotFound
 from engine.events import PendingEvent, json_safe
-from engine.names import COMMAND_KINDS, CONSEQUENCE_KINDS, ESCALATION_KINDS, EventKind, InstanceStatus, Role
+from engine.names import ESCALATION_KINDS, EventKind, InstanceStatus, Role
 from engine.runtime import commands
 from engine.runtime.commands import Command, Execution, Outcome
 from engine.runtime.instances import InstanceService, data_of
 from engine.store import tables as t
-from engine.store.history import CANONICAL, upgrade_payload
 
 _H, _I, _D, _T, _TM = t.history, t.instances, t.definitions, t.tasks, t.timers
 _EVENT_COLUMNS = (
@@ -71,121 +76,6 @@ _EVENT_COLUMNS = (
     _H.c.hash,
     _H.c.format,
 )
-
-
-@dataclass(frozen=True)
-class ReplayTask:
-    id: str
-    element_id: str
-    name: str | None
-    lane: str | None
-    lane_name: str | None
-    assignee: str | None
-    due_at: datetime | None
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class LinkedInstance:
-    instance_id: int
-    definition_key: str
-    link_kind: str | None
-    element_id: str | None
-    seq: int
-
-
-@dataclass(frozen=True)
-class ReplayState:
-    """The instance as it stood after event ``seq``: what ``GET /instances/<id>`` showed at that moment."""
-
-    instance_id: int
-    definition_key: str
-    definition_version: int
-    business_key: str
-    seq: int  # the last event of the command that ``to`` falls in: its events were committed together
-    at: datetime
-    status: str
-    data: dict[str, Any]
-    ready_tasks: list[ReplayTask]
-    escalation: dict[str, Any] | None
-    escalation_pending: dict[str, Any] | None
-    linked_instances: list[LinkedInstance]
-
-
-@dataclass(frozen=True)
-class ReplayResult:
-    instance_id: int
-    to: int  # the event asked for
-    last_seq: int  # the last event of the history
-    commands: int  # commands re-executed
-    state: ReplayState | None  # None when the history could not be re-executed up to ``to``
-    divergence: Divergence | None
-    decisions: str  # "recorded" (taken from history) or "re-evaluated" (compared with history)
-    checked_end: bool  # the stored snapshot, status, data, task and timer rows were compared too
-    snapshot: str | None = None  # the replayed snapshot, exactly as the engine would store it (whole histories)
-
-    @property
-    def consistent(self) -> bool:
-        return self.divergence is None
-
-
-def decisions_from_history() -> bool:
-    """True once ``CommandContext`` carries the ``decisions`` hook (and the services consult it)."""
-    return any(f.name == "decisions" for f in dataclasses.fields(CommandContext))
-
-
-class RecordedDecisions:
-    """Hands the escalation services of one command the decisions that history recorded, in recorded order.
-
-    The decision is only valid for the facts it was made on: facts that differ from the recorded ones are a
-    divergence at that event, as is a service call that history does not know about.
-    """
-
-    def __init__(self, events: Sequence[StoredEvent]):
-        self._events = deque(e for e in events if e.kind in ESCALATION_KINDS)
-
-    def __call__(self, facts: Mapping[str, Any]) -> dict[str, Any]:
-        if not self._events:
-            raise Diverged(
-                Divergence(
-                    0,
-                    "decision",
-                    "replay asked the rules for a decision that the history does not record",
-                    None,
-                    json_safe(dict(facts)),
-                )
-            )
-        event = self._events.popleft()
-        if event.payload.get("facts") != json_safe(dict(facts)):
-            raise Diverged(
-                Divergence(
-                    event.seq,
-                    "decision",
-                    f"the facts given to the rules at {event.element_id} differ from the recorded ones",
-                    event.payload.get("facts"),
-                    json_safe(dict(facts)),
-                )
-            )
-        decision = event.payload.get("decision" if event.kind == "escalation_evaluated" else "new")
-        safe: dict[str, Any] = json_safe(decision)
-        return safe
-
-
-@dataclass
-class _Record:
-    """What the database holds for one instance."""
-
-    instance_id: int
-    definition_id: int
-    definition_key: str
-    definition_version: int
-    business_key: str
-    status: str
-    snapshot: str
-    data: dict[str, Any]
-    seed: str | None
-    events: list[StoredEvent]
-    semantics: int = 1
 
 
 class Replayer:
@@ -232,7 +122,7 @@ class Replayer:
         for instance_id in self.instance_ids():
             yield self.replay(instance_id)
 
-    def _read(self, instance_id: int) -> _Record:
+    def _read(self, instance_id: int) -> Record:
         with self.db.connect() as conn:
             row = conn.execute(
                 select(
@@ -255,7 +145,7 @@ class Replayer:
             events = conn.execute(
                 select(*_EVENT_COLUMNS).where(_H.c.instance_id == instance_id).order_by(_H.c.seq)
             ).all()
-        return _Record(
+        return Record(
             row.id,
             row.definition_id,
             row.key,
@@ -265,7 +155,7 @@ class Replayer:
             row.snapshot,
             row.data,
             row.seed,
-            [_current_format(StoredEvent.of(e)) for e in events],
+            [current_format(StoredEvent.of(e)) for e in events],
             row.semantics,
         )
 
@@ -300,50 +190,10 @@ class Replayer:
         return tasks, timers
 
 
-def _current_format(event: StoredEvent) -> StoredEvent:
-    """An event as the current format has it: replay re-executes and compares current payloads only."""
-    if event.format not in CANONICAL:
-        return event  # an unknown format is reported by _commands
-    return dataclasses.replace(event, payload=upgrade_payload(event.kind, event.payload, event.format))
-
-
-def _commands(events: Sequence[StoredEvent]) -> Iterator[list[StoredEvent] | Divergence]:
-    """Events grouped by the command that wrote them: a command event and the consequences after it."""
-    group: list[StoredEvent] = []
-    for event in events:
-        if event.format not in CANONICAL:  # the command it belongs to cannot be compared: replay stops before it
-            yield Divergence(
-                event.seq,
-                "unknown_event",
-                f"event {event.seq} ({event.kind}) is written in history format {event.format}, which this code "
-                "does not know",
-                event_json(event),
-            )
-            return
-        if event.kind in COMMAND_KINDS:
-            if group:
-                yield group
-            group = [event]
-        elif event.kind in CONSEQUENCE_KINDS and group:
-            group.append(event)
-        else:
-            if group:
-                yield group
-            why = (
-                "is not a command that replay knows how to re-execute"
-                if event.kind not in CONSEQUENCE_KINDS
-                else "comes before any command"
-            )
-            yield Divergence(event.seq, "unknown_event", f"event {event.seq} ({event.kind}) {why}", event_json(event))
-            return
-    if group:
-        yield group
-
-
 class _Run:
     """One replay of one instance, command by command."""
 
-    def __init__(self, replayer: Replayer, record: _Record):
+    def __init__(self, replayer: Replayer, record: Record):
         self.replayer = replayer
         self.instances = replayer.instances
         self.record = record
@@ -368,7 +218,7 @@ class _Run:
         The commands are the truth and everything else is derived from them: a recorded consequence that differs
         is reported but replay goes on; a command that cannot be executed again ends the replay there.
         """
-        for command in _commands(self.record.events):
+        for command in grouped_commands(self.record.events):
             if isinstance(command, Divergence):
                 self.note(command)
                 break
