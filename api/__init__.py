@@ -24,7 +24,7 @@ def create_app(
     app.url_map.converters.update(CONVERTERS)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.config.update(config or {})
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # DefaultJSONProvider has it; the base does not
     app.extensions["emflow"] = services or build_services(
         app.config.get("DATABASE_URL"), clock=clock, cache_size=int(app.config.get("WORKFLOW_CACHE_SIZE", 2000))
     )

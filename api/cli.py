@@ -85,7 +85,7 @@ def rules_evaluate(facts_file: click.File, ruleset: str | None, version: int | N
     upgrade(_url())
     services = build_services(_url())
     try:
-        facts = json.load(facts_file)  # type: ignore[arg-type]
+        facts = json.load(facts_file)  # type: ignore[arg-type]  # click.File opens a text stream
         decision = services.rulesets.decide(facts, ruleset, version)
     except json.JSONDecodeError as exc:
         raise click.ClickException(f"not JSON: {exc}") from None
@@ -202,7 +202,7 @@ def _gunicorn(host: str, port: int, workers: int, threads: int, url: str, schedu
 
     from api import create_app
 
-    class _App(BaseApplication):  # type: ignore[misc]
+    class _App(BaseApplication):  # type: ignore[misc]  # gunicorn ships no types
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
@@ -211,7 +211,7 @@ def _gunicorn(host: str, port: int, workers: int, threads: int, url: str, schedu
             self.cfg.set("accesslog", "-")
             self.cfg.set("timeout", 120)
 
-        def load(self):  # type: ignore[no-untyped-def]
+        def load(self):  # type: ignore[no-untyped-def]  # overrides gunicorn's untyped hook
             app = create_app({"DATABASE_URL": url})
             if scheduler:  # one per worker process, started after the fork
                 from engine.runtime.timers import Scheduler
