@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
 PROCEDURES_MD = ROOT / "docs/PROCEDURES.md"
 KEYS = ("five_firsts", "investigation_accountability", "plan_revision")
-FUNCTIONS = ("add_minutes", "add_days", "add_working_days", "now_iso")
+FUNCTIONS = ("add_minutes", "add_days", "add_working_days", "minutes_between", "now_iso")
 TOPICS = ("escalation.evaluate", "escalation.reevaluate", "process.start")
 
 NS = {
@@ -109,6 +109,7 @@ SPEC: dict[str, dict[str, str | None]] = {
         "Task_RectificationMeasures": "investigation_team",
         "Task_InvestigationReport": "investigation_team",
         "Task_ReportToAuthorities": "investigation_team",
+        "Task_FollowUpAccountability": "enforcement",
         "Task_VerifyRectification": "enforcement",
         "Gateway_ThreeNoLetGo": None,
         "Task_PublishConclusions": "press_office",
@@ -281,6 +282,10 @@ def sandbox(**functions) -> SandboxedEnvironment:
 
 def _add_days(iso: str, days: float) -> str:
     return (datetime.fromisoformat(iso) + timedelta(days=days)).isoformat()
+
+
+def _minutes_between(start: str, end: str) -> float:
+    return (datetime.fromisoformat(end) - datetime.fromisoformat(start)).total_seconds() / 60
 
 
 def _add_minutes(iso: str, minutes: float) -> str:
@@ -531,13 +536,46 @@ def test_three_no_let_go_loops_back_to_the_owner_of_the_first_failed_condition(
     target = after_merges(d, outcome(d, "Gateway_ThreeNoLetGo", data))
     owners = {
         "cause_established": "Task_DetermineCause",
-        "responsible_dealt_with": "Task_DetermineResponsibility",
+        "responsible_dealt_with": "Task_FollowUpAccountability",
         "rectification_done": "Task_VerifyRectification",
     }
     failed = [owner for name, owner in owners.items() if not data[name]]
     assert target == (failed[0] if failed else "Task_PublishConclusions")
     for name, owner in owners.items():
         assert name in d.form(owner), f"{owner} sets {name}"
+
+
+@pytest.mark.parametrize("written_late", [True, False])
+def test_a_late_submission_is_escalated_once(written_late: bool) -> None:
+    """O32 Art.16: the deadline covers writing and submitting; a late writing already escalated the miss."""
+    d = load("investigation_accountability")
+    expected = "End_SubmissionOverdueCovered" if written_late else "Task_OverdueReportSubmission"
+    assert outcome(d, "Gateway_ReportAlreadyEscalated", {"report_written_late": written_late}) == expected
+    assert d.lane_of["Task_OverdueReportSubmission"] == "leader"
+    for due, written, late in (
+        ("2026-05-15T18:00:00+08:00", "2026-05-15T10:01:00+00:00", True),
+        ("2026-05-15T18:00:00+08:00", "2026-05-15T09:59:00+00:00", False),
+    ):
+        data = {"investigation_report_due_at": due}
+        env = sandbox(now_iso=lambda written=written: written, minutes_between=_minutes_between)
+        env.execute(d.script("Script_RecordReportWritten"), data)
+        assert data["report_written_late"] is late
+
+
+def test_following_up_penalties_does_not_rewrite_the_report() -> None:
+    """Only a new cause leads back through the report; the responsibility and rectification loops stay after it."""
+    d = load("investigation_accountability")
+    report_path = {"Task_InvestigationReport", "Task_ReportToAuthorities", "Task_RectificationMeasures"}
+    for data in (
+        {"cause_established": True, "responsible_dealt_with": False, "rectification_done": True},
+        {"cause_established": True, "responsible_dealt_with": True, "rectification_done": False},
+    ):
+        element, seen = after_merges(d, outcome(d, "Gateway_ThreeNoLetGo", data)), set()
+        while element != "Gateway_ThreeNoLetGo":
+            seen.add(element)
+            [flow] = d.outgoing(element)
+            element = flow.get("targetRef")
+        assert not seen & report_path, seen
 
 
 @pytest.mark.parametrize(
@@ -727,7 +765,8 @@ TIMERS = {
         ("Task_ReReportAtNewLevel", "rereport_due_at", "Task_OverdueReReportEscalation", "leader"),
     ],
     "investigation_accountability": [
-        ("Task_InvestigationReport", "investigation_report_due_at", "Task_OverdueInvestigationReport", "leader")
+        ("Task_InvestigationReport", "investigation_report_due_at", "Task_OverdueInvestigationReport", "leader"),
+        ("Task_ReportToAuthorities", "investigation_report_due_at", "Gateway_ReportAlreadyEscalated", "leader"),
     ],
     "plan_revision": [
         ("Task_SubmitFiling", "filing_due_at", "Task_OverdueFiling", "filing_authority"),

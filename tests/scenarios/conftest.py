@@ -230,6 +230,9 @@ FORM_VALUES: dict[str, Any] = {
     "warning_education": "印发事件通报，组织园区企业开展案例回放",
     "investigation_overdue_reason": "损害评估机构出具报告延迟",
     "investigation_overdue_action": "责成调查组一周内完成报告并说明情况",
+    "penalty_status": "江环罚〔2026〕21号行政处罚决定书已送达，罚款50万元",
+    "submission_overdue_reason": "报告经集体审议后未及时报送",
+    "submission_overdue_action": "责成调查组当日报送并说明逾期原因",
     # plan_revision
     "plan_name": "江城新材料有限公司突发环境事件应急预案",
     "plan_owner_unit": "江城新材料有限公司",

@@ -225,7 +225,7 @@ def test_level_ii_incident_sends_work_group_and_leader_holds_press_conference_th
     desk.complete("team", "Task_PollutionDamageAssessment", inv, pollution_damage_yuan=31_500_000.0)
     assert desk.ready(inv) == {"Task_DetermineCause": "investigation_team"}
     desk.complete("team", "Task_DetermineCause", inv, cause_established=True)
-    desk.complete("team", "Task_DetermineResponsibility", inv, responsible_dealt_with=True)
+    desk.complete("team", "Task_DetermineResponsibility", inv)
     desk.complete("team", "Task_RectificationMeasures", inv)
     report = desk.ready_task(inv, "Task_InvestigationReport")
     assert report["lane"] == "investigation_team"
@@ -233,6 +233,7 @@ def test_level_ii_incident_sends_work_group_and_leader_holds_press_conference_th
     assert desk.parse(report["due_at"]) == desk.parse(ENDED) + timedelta(days=60 + 12)
     desk.complete("team", "Task_InvestigationReport", inv)
     desk.complete("team", "Task_ReportToAuthorities", inv)
+    desk.complete("enforcement", "Task_FollowUpAccountability", inv, responsible_dealt_with=True)
     assert desk.ready(inv) == {"Task_VerifyRectification": "enforcement"}
     desk.complete("enforcement", "Task_VerifyRectification", inv, rectification_done=True)
     assert desk.ready(inv) == {"Task_PublishConclusions": "press_office"}

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from tests.scenarios.conftest import CST
+
 DISCOVERED = "2026-04-14T08:40:00+08:00"
 ENDED = "2026-04-15T18:00:00+08:00"
 PARALLEL = {
@@ -64,37 +66,35 @@ def test_three_no_let_go_loops_back_until_cause_responsibility_and_rectification
     for element in PARALLEL:
         desk.complete("team", element, inv)
 
-    def report_and_verify(rectification_done: bool) -> None:
+    def follow_up_and_verify(responsible_dealt_with: bool, rectification_done: bool) -> None:
+        assert desk.ready(inv) == {"Task_FollowUpAccountability": "enforcement"}
+        desk.complete("enforcement", "Task_FollowUpAccountability", inv, responsible_dealt_with=responsible_dealt_with)
+        assert desk.ready(inv) == {"Task_VerifyRectification": "enforcement"}
+        desk.complete("enforcement", "Task_VerifyRectification", inv, rectification_done=rectification_done)
+
+    def report() -> None:
+        desk.complete("team", "Task_DetermineResponsibility", inv)
         desk.complete("team", "Task_RectificationMeasures", inv)
         desk.complete("team", "Task_InvestigationReport", inv)
         desk.complete("team", "Task_ReportToAuthorities", inv)
-        assert desk.ready(inv) == {"Task_VerifyRectification": "enforcement"}
-        desk.complete("enforcement", "Task_VerifyRectification", inv, rectification_done=rectification_done)
 
     # round 1: the cause is not established → back to the cause, whatever the rest says
     assert desk.ready(inv) == {"Task_DetermineCause": "investigation_team"}
     desk.complete(
         "team", "Task_DetermineCause", inv, cause_established=False, cause="初步怀疑法兰垫片老化，尚待检测报告确认"
     )
-    desk.complete("team", "Task_DetermineResponsibility", inv, responsible_dealt_with=True)
-    report_and_verify(rectification_done=True)
+    report()
+    follow_up_and_verify(responsible_dealt_with=True, rectification_done=True)
     assert desk.ready(inv) == {"Task_DetermineCause": "investigation_team"}
 
-    # round 2: cause established, the responsible not yet dealt with → back to responsibility, not to the cause
+    # round 2: cause established (the report is written again), the responsible not yet dealt with → back to the
+    # follow-up after submission, not to the report
     desk.complete("team", "Task_DetermineCause", inv, cause_established=True)
-    desk.complete(
-        "team",
-        "Task_DetermineResponsibility",
-        inv,
-        responsible_dealt_with=False,
-        handling_details="已移送公安机关，处理结果尚未作出",
-    )
-    report_and_verify(rectification_done=True)
-    assert desk.ready(inv) == {"Task_DetermineResponsibility": "investigation_team"}
+    report()
+    follow_up_and_verify(responsible_dealt_with=False, rectification_done=True)
 
     # round 3: responsibility settled, rectification not carried out → the supervision check repeats
-    desk.complete("team", "Task_DetermineResponsibility", inv, responsible_dealt_with=True)
-    report_and_verify(rectification_done=False)
+    follow_up_and_verify(responsible_dealt_with=True, rectification_done=False)
     assert desk.ready(inv) == {"Task_VerifyRectification": "enforcement"}
 
     # round 4: all three hold → publication, then the case review closes the case
@@ -111,25 +111,24 @@ def test_three_no_let_go_loops_back_until_cause_responsibility_and_rectification
     closed = desk.complete("office", "Task_CaseReview", inv, start_plan_revision=False)
     assert closed["status"] == "completed" and closed["ready_tasks"] == []
 
-    rework = [
+    report_round = [
+        "Task_DetermineCause",
+        "Task_DetermineResponsibility",
         "Task_RectificationMeasures",
         "Task_InvestigationReport",
         "Task_ReportToAuthorities",
-        "Task_VerifyRectification",
     ]
+    follow_up = ["Task_FollowUpAccountability", "Task_VerifyRectification"]
     assert desk.completed_elements(inv) == [
         "Task_FormInvestigationTeam",
         "Task_FormInvestigationTeam",
         "Task_InvestigationPlan",
         *PARALLEL,
-        "Task_DetermineCause",
-        "Task_DetermineResponsibility",
-        *rework,
-        "Task_DetermineCause",
-        "Task_DetermineResponsibility",
-        *rework,
-        "Task_DetermineResponsibility",
-        *rework,
+        *report_round,
+        *follow_up,
+        *report_round,
+        *follow_up,
+        *follow_up,
         "Task_VerifyRectification",
         "Task_PublishConclusions",
         "Task_CaseReview",
@@ -199,7 +198,7 @@ def test_investigation_deadline_pauses_for_the_pollution_damage_assessment(desk)
     assert data["assessment_paused_minutes"] == 10 * 24 * 60
 
     desk.complete("team", "Task_DetermineCause", inv, cause_established=True)
-    desk.complete("team", "Task_DetermineResponsibility", inv, responsible_dealt_with=True)
+    desk.complete("team", "Task_DetermineResponsibility", inv)
     desk.complete("team", "Task_RectificationMeasures", inv)
     report = desk.ready_task(inv, "Task_InvestigationReport")
     due = desk.parse(ENDED) + timedelta(days=30 + 10)  # 25 May 18:00 CST, not 15 May
@@ -222,3 +221,139 @@ def test_investigation_deadline_pauses_for_the_pollution_damage_assessment(desk)
     desk.complete("team", "Task_InvestigationReport", inv)
     assert desk.ready(inv) == {"Task_ReportToAuthorities": "investigation_team"}
     assert "End_OverdueInvestigationReport" in desk.touched(inv)
+
+
+def start_level_iii(desk, bk: str, ended_at: str) -> int:
+    return desk.start(
+        "investigation_accountability",
+        bk,
+        {
+            "escalation": LEVEL_III,
+            "emergency_ended_at": ended_at,
+            "discovered_at": DISCOVERED,
+            "direct_loss_yuan": 8_000_000.0,
+            "incident_unit": "江城新材料有限公司",
+            "place": desk.FORM_VALUES["place"],
+        },
+        as_="leader",
+    )["id"]
+
+
+def investigate_until_report(desk, inv: int) -> None:
+    desk.complete("leader", "Task_FormInvestigationTeam", inv, no_conflict_of_interest=True)
+    desk.complete("team", "Task_InvestigationPlan", inv)
+    for element in PARALLEL:
+        desk.complete("team", element, inv)
+    desk.complete("team", "Task_DetermineCause", inv, cause_established=True)
+    desk.complete("team", "Task_DetermineResponsibility", inv)
+    desk.complete("team", "Task_RectificationMeasures", inv)
+
+
+def test_penalties_decided_on_day_40_after_an_on_time_report_raise_no_overdue_alarm(desk):
+    """O32 Art.18: penalties usually follow the report. Following them up is its own task after submission; the
+    report submitted on day 1.5 stays on time however long the follow-up takes."""
+    bk = "LJ-2026-0414-12"
+    ended = desk.clock.now()
+    inv = start_level_iii(desk, bk, ended.astimezone(CST).isoformat())
+    investigate_until_report(desk, inv)  # the assessment ran for no measurable time: due on day 30
+    report = desk.ready_task(inv, "Task_InvestigationReport")
+    due = ended + timedelta(days=30)
+    assert desk.parse(report["due_at"]) == due and report["overdue"] is False
+
+    desk.clock.set(ended + timedelta(days=1, hours=6))
+    desk.complete("team", "Task_InvestigationReport", inv)
+    submit = desk.ready_task(inv, "Task_ReportToAuthorities")
+    assert desk.parse(submit["due_at"]) == due and submit["overdue"] is False  # the deadline covers submission
+    desk.clock.set(ended + timedelta(days=1, hours=12))  # day 1.5: the report is submitted on time
+    desk.complete("team", "Task_ReportToAuthorities", inv)
+    assert desk.data(inv)["report_written_late"] is False
+
+    # day 2: the penalty is not decided yet; rectification is verified on day 10
+    desk.clock.set(ended + timedelta(days=2))
+    desk.complete(
+        "enforcement",
+        "Task_FollowUpAccountability",
+        inv,
+        responsible_dealt_with=False,
+        penalty_status="已立案，行政处罚决定尚未作出",
+    )
+    desk.clock.set(ended + timedelta(days=10))
+    desk.complete("enforcement", "Task_VerifyRectification", inv, rectification_done=True)
+    assert desk.ready(inv) == {"Task_FollowUpAccountability": "enforcement"}
+
+    # past the 30-day limit nothing falls due: the report was submitted
+    desk.clock.set(ended + timedelta(days=31))
+    assert desk.fire_due_timers() == 0
+    desk.clock.set(ended + timedelta(days=40))  # day 40: the penalty is decided
+    assert desk.fire_due_timers() == 0
+    follow_up = desk.ready_task(inv, "Task_FollowUpAccountability")
+    assert follow_up["due_at"] is None and follow_up["overdue"] is False
+    desk.complete(
+        "enforcement",
+        "Task_FollowUpAccountability",
+        inv,
+        responsible_dealt_with=True,
+        penalty_status="江环罚〔2026〕21号行政处罚决定书，罚款50万元",
+    )
+    desk.complete("enforcement", "Task_VerifyRectification", inv, rectification_done=True)
+    assert desk.ready(inv) == {"Task_PublishConclusions": "press_office"}
+
+    assert desk.events(inv, "timer_fired") == []
+    assert not desk.touched(inv) & {"Task_OverdueInvestigationReport", "Task_OverdueReportSubmission"}
+    assert not desk.inbox("leader", inv)
+    assert desk.completed_elements(inv).count("Task_InvestigationReport") == 1
+    res = desk.api.get(f"/api/v1/reports/deadlines?business_key={bk}", as_="auditor")
+    assert res.status_code == 200, res.get_json()
+    [incident] = res.get_json()
+    outcomes = {(d["timer_element_id"], d["outcome"]) for d in incident["deadlines"]}
+    assert outcomes == {("Timer_InvestigationReportOverdue", "met"), ("Timer_ReportSubmissionOverdue", "met")}
+
+
+def test_a_report_written_on_time_but_submitted_late_is_flagged(desk):
+    """The time limit covers submitting the report (O32 Art.16): a late submission is overdue and escalated."""
+    ended = desk.clock.now()
+    inv = start_level_iii(desk, "LJ-2026-0414-13", ended.astimezone(CST).isoformat())
+    investigate_until_report(desk, inv)
+    due = ended + timedelta(days=30)
+    desk.clock.set(ended + timedelta(days=25))
+    desk.complete("team", "Task_InvestigationReport", inv)
+    desk.clock.set(due + timedelta(minutes=1))
+    assert desk.fire_due_timers() == 1
+    assert desk.ready(inv) == {
+        "Task_ReportToAuthorities": "investigation_team",
+        "Task_OverdueReportSubmission": "leader",
+    }
+    submit = desk.ready_task(inv, "Task_ReportToAuthorities")
+    assert desk.parse(submit["due_at"]) == due and submit["overdue"] is True
+    [fired] = desk.events(inv, "timer_fired")
+    assert (fired["element_id"], fired["payload"]["attached_to"]) == (
+        "Timer_ReportSubmissionOverdue",
+        "Task_ReportToAuthorities",
+    )
+    desk.complete("leader", "Task_OverdueReportSubmission", inv)
+    desk.complete("team", "Task_ReportToAuthorities", inv)
+    assert desk.ready(inv) == {"Task_FollowUpAccountability": "enforcement"}
+    assert "End_OverdueReportSubmission" in desk.touched(inv)
+
+
+def test_a_late_report_is_escalated_once_not_again_for_its_submission(desk):
+    ended = desk.clock.now()
+    inv = start_level_iii(desk, "LJ-2026-0414-14", ended.astimezone(CST).isoformat())
+    investigate_until_report(desk, inv)
+    due = ended + timedelta(days=30)
+    desk.clock.set(due + timedelta(days=2))
+    assert desk.fire_due_timers() == 1
+    assert desk.ready(inv) == {
+        "Task_InvestigationReport": "investigation_team",
+        "Task_OverdueInvestigationReport": "leader",
+    }
+    desk.complete("leader", "Task_OverdueInvestigationReport", inv)
+    desk.complete("team", "Task_InvestigationReport", inv)
+    assert desk.data(inv)["report_written_late"] is True
+    desk.fire_due_timers()
+    # the submission is late too and shown so, but the leader already dealt with this miss
+    assert desk.ready(inv) == {"Task_ReportToAuthorities": "investigation_team"}
+    submit = desk.ready_task(inv, "Task_ReportToAuthorities")
+    assert desk.parse(submit["due_at"]) == due and submit["overdue"] is True
+    assert "End_SubmissionOverdueCovered" in desk.touched(inv)
+    assert "Task_OverdueReportSubmission" not in desk.touched(inv)
