@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PROCESSES = ROOT / "processes"
 PROCEDURES_MD = ROOT / "docs/PROCEDURES.md"
 KEYS = ("five_firsts", "investigation_accountability", "plan_revision")
-FUNCTIONS = ("add_minutes", "add_days", "add_working_days", "now_iso")
+FUNCTIONS = ("add_minutes", "add_days", "add_working_days", "minutes_between", "now_iso")
 TOPICS = ("escalation.evaluate", "escalation.reevaluate", "process.start")
 
 NS = {
@@ -78,6 +78,11 @@ SPEC: dict[str, dict[str, str | None]] = {
         "Task_InitialReport": "duty_officer",
         "Task_WrittenInitialReport": "duty_officer",
         "Task_LeaderSignOff": "leader",
+        "Task_SendInitialReport": "duty_officer",
+        "Task_SignOffFollowUpReport": "leader",
+        "Task_SendFollowUpReport": "duty_officer",
+        "Task_SignOffFinalReport": "leader",
+        "Task_SendFinalReport": "duty_officer",
         "Task_OverdueReportEscalation": "leader",
         "Task_DispatchToScene": "emergency_office",
         "Task_DispatchCityWorkGroup": "emergency_office",
