@@ -78,6 +78,11 @@ SPEC: dict[str, dict[str, str | None]] = {
         "Task_InitialReport": "duty_officer",
         "Task_WrittenInitialReport": "duty_officer",
         "Task_LeaderSignOff": "leader",
+        "Task_SendInitialReport": "duty_officer",
+        "Task_SignOffFollowUpReport": "leader",
+        "Task_SendFollowUpReport": "duty_officer",
+        "Task_SignOffFinalReport": "leader",
+        "Task_SendFinalReport": "duty_officer",
         "Task_OverdueReportEscalation": "leader",
         "Task_DispatchToScene": "emergency_office",
         "Task_DispatchCityWorkGroup": "emergency_office",
@@ -398,6 +403,21 @@ def test_lanes_are_the_roles_of_procedures(key: str) -> None:
     assert {lane.get("id") for lane in lanes} <= set(LANES)
     assert all(cjk(lane.get("name")) for lane in lanes)
     assert set(d.lane_of) == set(d.nodes), "every flow node is in exactly one lane"
+
+
+def canonical_lane_names() -> dict[str, str]:
+    """docs/PROCEDURES.md, §Roles: the one name of each lane, the same in every diagram."""
+    text = PROCEDURES_MD.read_text(encoding="utf-8")
+    roles = text[text.index("## Roles") : text.index("## 1. ")]
+    return {m[0]: m[1] for m in re.findall(r"^\| `(\w+)` \|.*\| ([^|]+?) \|$", roles, flags=re.M)}
+
+
+@pytest.mark.parametrize("key", ["five_firsts"])  # the other two diagrams follow the same list in their own change
+def test_lane_names_are_the_canonical_list(key: str) -> None:
+    names = canonical_lane_names()
+    assert set(names) == set(LANES)
+    for lane in load(key).process.iterfind("bpmn:laneSet/bpmn:lane", NS):
+        assert lane.get("name") == names[lane.get("id")], lane.get("id")
 
 
 @diagrams

@@ -454,6 +454,17 @@ class Desk:
             )
         raise AssertionError(f"instance {instance_id} did not settle in {max_steps} steps")
 
+    def sign_and_send_initial(self, instance_id: int, **sign_off: Any) -> dict[str, Any]:
+        """The leader signs the written initial report off (O17 Art.14), then the duty officer sends it."""
+        self.complete("leader", "Task_LeaderSignOff", instance_id, **sign_off)
+        return self.complete("duty", "Task_SendInitialReport", instance_id)
+
+    def follow_up(self, instance_id: int, **report: Any) -> dict[str, Any]:
+        """A follow-up report (续报): written by the duty officer, signed off by the leader, then sent."""
+        self.complete("duty", "Task_FollowUpReport", instance_id, **report)
+        self.complete("leader", "Task_SignOffFollowUpReport", instance_id)
+        return self.complete("duty", "Task_SendFollowUpReport", instance_id)
+
     def respond_and_close(
         self, business_key: str, discovered_at: str, ended_at: str, **fact_changes: Any
     ) -> tuple[int, int]:

@@ -98,14 +98,25 @@ def test_level_iv_incident_without_trigger_follows_the_four_hour_procedure(desk)
     )
     assert desk.ready(iid) == {"Task_LeaderSignOff": "leader"}
 
+    # O17 Art.14: every written report is signed off before it is sent (initial, follow-up, final)
     desk.complete("leader", "Task_LeaderSignOff", iid)
+    assert desk.ready(iid) == {"Task_SendInitialReport": "duty_officer"}
+    desk.complete("duty", "Task_SendInitialReport", iid)
     assert desk.ready(iid) == {"Task_FollowUpReport": "duty_officer"}
     desk.complete("duty", "Task_FollowUpReport", iid, propose_emergency_end=True, **desk.facts())
+    assert desk.ready(iid) == {"Task_SignOffFollowUpReport": "leader"}
+    desk.complete("leader", "Task_SignOffFollowUpReport", iid)
+    assert desk.ready(iid) == {"Task_SendFollowUpReport": "duty_officer"}
+    desk.complete("duty", "Task_SendFollowUpReport", iid)
     assert desk.data(iid)["level_change"] == "unchanged"
     assert desk.ready(iid) == {"Task_DeclareEmergencyEnded": "leader"}
     desk.complete("leader", "Task_DeclareEmergencyEnded", iid, emergency_ended=True, emergency_ended_at=ENDED)
     assert desk.ready(iid) == {"Task_FinalReport": "duty_officer"}
     desk.complete("duty", "Task_FinalReport", iid)
+    assert desk.ready(iid) == {"Task_SignOffFinalReport": "leader"}
+    desk.complete("leader", "Task_SignOffFinalReport", iid)
+    assert desk.ready(iid) == {"Task_SendFinalReport": "duty_officer"}
+    desk.complete("duty", "Task_SendFinalReport", iid)
     assert desk.ready(iid) == {"Task_DamageAssessment": "emergency_office"}
     desk.complete("office", "Task_DamageAssessment", iid)
     assert desk.ready(iid) == {"Task_PublishAssessment": "press_office"}
@@ -324,12 +335,13 @@ def test_phone_report_is_followed_by_a_written_one_and_meets_the_deadline(desk):
         "duty",
         "Task_WrittenInitialReport",
         iid,
-        written_report_form="fax",
         supplementary_information="核实泄漏量约2吨，已补充敏感点分布示意图",
     )
     ready = desk.ready(iid)
     assert ready["Task_LeaderSignOff"] == "leader" and "Task_WrittenInitialReport" not in ready
     desk.complete("leader", "Task_LeaderSignOff", iid, signing_official="李建国（分局局长）")
+    assert desk.ready(iid)["Task_SendInitialReport"] == "duty_officer"
+    desk.complete("duty", "Task_SendInitialReport", iid, written_report_form="fax")
     assert desk.ready(iid)["Task_FollowUpReport"] == "duty_officer"
 
     assert desk.completed_elements(iid) == [
@@ -337,6 +349,7 @@ def test_phone_report_is_followed_by_a_written_one_and_meets_the_deadline(desk):
         "Task_InitialReport",
         "Task_WrittenInitialReport",
         "Task_LeaderSignOff",
+        "Task_SendInitialReport",
     ]
     data = desk.data(iid)
     assert data["channel"] == "phone" and data["written_report_form"] == "fax"
@@ -351,11 +364,11 @@ def test_follow_up_report_raising_the_level_reopens_reporting_at_the_new_level(d
     bk = "LJ-2026-0414-05"
     iid = desk.record_incident(bk, DISCOVERED)
     desk.complete("duty", "Task_InitialReport", iid)
-    desk.complete("leader", "Task_LeaderSignOff", iid)
+    desk.sign_and_send_initial(iid)
 
     desk.clock.set(utc(2026, 4, 14, 4, 0))  # 12:00 CST: the gas cloud drifts, 12,000 people are evacuated
     raised = desk.facts(evacuated=12000)
-    desk.complete("duty", "Task_FollowUpReport", iid, propose_emergency_end=False, **raised)
+    desk.follow_up(iid, propose_emergency_end=False, **raised)
 
     data = desk.data(iid)
     assert data["level_change"] == "raised"
@@ -408,10 +421,10 @@ def test_follow_up_report_lowering_the_level_needs_the_leaders_confirmation(desk
     iid = desk.record_incident(bk, DISCOVERED, evacuated=6000)
     assert desk.data(iid)["escalation"]["level"] == "III"
     desk.complete("duty", "Task_InitialReport", iid)
-    desk.complete("leader", "Task_LeaderSignOff", iid)
+    desk.sign_and_send_initial(iid)
 
     lowered = desk.facts(evacuated=800)  # the count was corrected: 800 people, not 6,000
-    desk.complete("duty", "Task_FollowUpReport", iid, propose_emergency_end=False, **lowered)
+    desk.follow_up(iid, propose_emergency_end=False, **lowered)
     data = desk.data(iid)
     assert data["level_change"] == "lowered_pending"
     assert data["escalation"]["level"] == "III"  # never lowered silently
@@ -431,7 +444,7 @@ def test_follow_up_report_lowering_the_level_needs_the_leaders_confirmation(desk
     assert desk.ready(iid)["Task_FollowUpReport"] == "duty_officer"
 
     # confirmed at the next report: only now is the lower decision applied
-    desk.complete("duty", "Task_FollowUpReport", iid, propose_emergency_end=False, **lowered)
+    desk.follow_up(iid, propose_emergency_end=False, **lowered)
     assert desk.data(iid)["escalation"]["level"] == "III"
     desk.complete("leader", "Task_ConfirmLowerLevel", iid, confirm_lower_level=True)
     data = desk.data(iid)
@@ -510,10 +523,10 @@ def test_raised_decision_reaches_the_investigation_intact_when_the_emergency_is_
     bk = "LJ-2026-0414-09"
     iid = desk.record_incident(bk, DISCOVERED)
     desk.complete("duty", "Task_InitialReport", iid)
-    desk.complete("leader", "Task_LeaderSignOff", iid)
+    desk.sign_and_send_initial(iid)
     desk.clock.set(utc(2026, 4, 14, 4, 0))
     raised = desk.facts(evacuated=12000)
-    desk.complete("duty", "Task_FollowUpReport", iid, propose_emergency_end=False, **raised)
+    desk.follow_up(iid, propose_emergency_end=False, **raised)
     desk.complete("duty", "Task_ReReportAtNewLevel", iid)
     desk.complete(
         "leader",
@@ -553,3 +566,47 @@ def test_raised_decision_reaches_the_investigation_intact_when_the_emergency_is_
     assert "mee" in decision["report_to"] and decision["onward_reports"]
     [inv] = [i for i in desk.by_business_key(bk) if i["definition_key"] == "investigation_accountability"]
     assert desk.data(inv["id"])["investigation_time_limit_days"] == 60
+
+
+def test_written_reports_are_signed_off_before_they_are_sent_and_a_late_sending_escalates_once(desk):
+    """O17 Art.14: the sign-off sheet (报告单位, 签发人, 联系人, 联系电话; Art.13: the map for the initial report) comes
+    before the sending, and a written initial report is made only when it is sent: its deadline covers the sending."""
+    iid = desk.record_incident("LJ-2026-0414-SIGN", DISCOVERED)  # level IV: due 12:40 CST
+    desk.complete("duty", "Task_InitialReport", iid, channel="written")  # drafted on time, not yet sent
+    assert "Task_SendInitialReport" not in desk.ready(iid)  # nothing is sent before the sign-off
+
+    sign_off = desk.task("leader", "Task_LeaderSignOff", iid)
+    required = {f["id"] for f in sign_off["form"] if f["required"]}
+    assert {"reporting_unit", "signing_official", "contact_person", "contact_phone", "sensitive_points_map"} <= required
+    data = {fid: desk.FORM_VALUES.get(fid, desk.now_cst()) for fid in required - {"sensitive_points_map"}}
+    res = desk.api.post(f"/api/v1/tasks/{sign_off['id']}/complete", as_="leader", json={"data": data})
+    assert res.status_code == 422 and "sensitive_points_map" in res.get_json()["error"]["details"]
+
+    desk.clock.set(utc(2026, 4, 14, 4, 50))  # 12:50 CST: signed off after the deadline
+    desk.complete("leader", "Task_LeaderSignOff", iid)
+    send = desk.ready_task(iid, "Task_SendInitialReport")  # reached after its deadline: overdue at once
+    assert send["overdue"] is True and desk.parse(send["due_at"]) == utc(2026, 4, 14, 4, 40)
+    ready = desk.ready(iid)
+    assert ready["Task_OverdueInitialReportSend"] == "leader" and "Task_OverdueReportEscalation" not in ready
+    desk.complete("duty", "Task_SendInitialReport", iid)
+    desk.complete("leader", "Task_OverdueInitialReportSend", iid)
+    assert desk.ready(iid)["Task_FollowUpReport"] == "duty_officer"
+
+
+def test_a_late_initial_report_is_escalated_once_and_a_timely_phone_report_not_at_all(desk):
+    late = desk.record_incident("LJ-2026-0414-LATE", DISCOVERED)
+    on_phone = desk.record_incident("LJ-2026-0414-PHONE", DISCOVERED)
+    desk.complete("duty", "Task_InitialReport", on_phone, channel="phone")  # in time, by phone
+    desk.complete("duty", "Task_WrittenInitialReport", on_phone)
+    desk.clock.set(utc(2026, 4, 14, 5, 0))  # 13:00 CST: both deadlines (12:40) have passed
+    assert desk.fire_due_timers() == 1  # the unsent written report of `late` only
+    assert "Task_OverdueReportEscalation" in desk.ready(late)
+    desk.complete("duty", "Task_InitialReport", late, channel="written")
+    desk.complete("leader", "Task_LeaderSignOff", late)  # reaching the sending after the deadline: no second alarm
+    desk.complete("leader", "Task_LeaderSignOff", on_phone)
+    desk.fire_due_timers()
+    for iid in (late, on_phone):
+        ready = desk.ready(iid)
+        assert "Task_OverdueInitialReportSend" not in ready and ready["Task_SendInitialReport"] == "duty_officer"
+    assert [e["element_id"] for e in desk.events(on_phone, "task_completed")][-1] == "Task_LeaderSignOff"
+    assert desk.touched(late) & {"End_NoSecondEscalation"} == {"End_NoSecondEscalation"}

@@ -20,13 +20,13 @@ def test_five_firsts_with_a_thousand_follow_up_reports_completes_and_replays(des
     bk = "LJ-2026-0414-LONG"
     iid = desk.record_incident(bk, DISCOVERED)
     desk.complete("duty", "Task_InitialReport", iid)
-    desk.complete("leader", "Task_LeaderSignOff", iid)
+    desk.sign_and_send_initial(iid)
     facts = desk.facts()
     sizes = []
     start = datetime(2026, 4, 14, 2, 0, tzinfo=UTC)
     for n in range(1, REPORTS + 1):
         desk.clock.set(start + timedelta(hours=n))  # hourly follow-up reports for six weeks
-        desk.complete("duty", "Task_FollowUpReport", iid, propose_emergency_end=False, **facts)
+        desk.follow_up(iid, propose_emergency_end=False, **facts)
         if n in (10, REPORTS):
             with desk.services.db.connect() as conn:
                 sizes.append(
