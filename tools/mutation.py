@@ -29,7 +29,8 @@ Usage::
     python tools/mutation.py --only 'rules/*'  # only targets matching a glob
     python tools/mutation.py --report          # the table for the last run, without running anything
     python tools/mutation.py --survivors       # ... and every counted survivor as a diff (what no test checks)
-    python tools/mutation.py --keep            # reuse mutants/ and re-test only the survivors (after new tests)
+    python tools/mutation.py --keep            # reuse mutants/: test what has no verdict (changed functions),
+                                               # then re-test the survivors (after new tests)
 """
 
 from __future__ import annotations
@@ -370,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="GLOB", help="only the targets matching these globs")
     parser.add_argument("--report", action="store_true", help="print the table of the last run; run nothing")
     parser.add_argument("--survivors", action="store_true", help="also print each counted survivor as a diff")
-    parser.add_argument("--keep", action="store_true", help="reuse mutants/ and re-test survivors")
+    parser.add_argument("--keep", action="store_true", help="reuse mutants/: test changed code, re-test survivors")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--internal-run", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--targets", nargs="*", default=[], help=argparse.SUPPRESS)
@@ -384,12 +385,15 @@ def main(argv: list[str] | None = None) -> int:
     if not targets:
         parser.error(f"no target matches {args.only}")
     if not args.report:
-        retest: list[str] = []
-        if args.keep:
-            retest = [key for r in results(targets) for key in r.survived]
-        elif MUTANTS.exists():
+        if not args.keep and MUTANTS.exists():
             shutil.rmtree(MUTANTS)
-        code = run_mutmut(targets, retest, args.max_children)
+        # Without names mutmut runs only mutants that have no verdict: all of them in a fresh run; with --keep,
+        # those of functions changed since (mutmut regenerates them and drops their verdicts) and any left
+        # unchecked. Then --keep names the survivors, which mutmut re-tests although they have a verdict.
+        code = run_mutmut(targets, [], args.max_children)
+        retest = [key for r in results(targets) for key in r.survived] if args.keep and not code else []
+        if retest:
+            code = run_mutmut(targets, retest, args.max_children)
         if code:
             print(f"mutmut failed (exit code {code})", file=sys.stderr)
             return code
