@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 import time
 from collections.abc import Sequence
@@ -86,3 +87,13 @@ def test_threads_asking_for_a_plan_being_built_get_that_plan() -> None:
         other.join()
     assert got == [plan, plan, plan]
     assert all(p is plan for p in got)
+
+
+def test_a_decision_without_a_deadline_rule_says_so() -> None:
+    decision = decide(incident())
+    assert decision.to_dict()["deadline_rule"] == decision.deadline_rule.to_dict()  # type: ignore[union-attr]
+    without = dataclasses.replace(decision, deadline_rule=None)
+    assert without.to_dict()["deadline_rule"] is None
+    assert {k: v for k, v in without.to_dict().items() if k != "deadline_rule"} == {
+        k: v for k, v in decision.to_dict().items() if k != "deadline_rule"
+    }
