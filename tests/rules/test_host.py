@@ -59,3 +59,11 @@ def test_the_process_host_is_one_until_cleared() -> None:
     assert isinstance(host, RulesHost)
     clear_caches()
     assert get_host() is not host
+
+
+def test_a_durable_rules_failure_while_evaluating_is_a_rules_engine_error() -> None:
+    host = RulesHost()
+    host.register("test:failure", rules_over_deaths())
+    with pytest.raises(RulesEngineError, match="durable-rules failed on ruleset 'test:failure': "):
+        host.evaluate("test:failure", {"deaths": object(), MARKER: 1})  # not JSON
+    assert host.evaluate("test:failure", {"deaths": 0, MARKER: 1}) == [2]  # the host goes on working
