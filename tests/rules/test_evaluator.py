@@ -9,7 +9,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from rules import Ruleset, decide, default_ruleset
+import pytest
+
+from rules import Ruleset, RulesetInvalid, bundled, decide, default_ruleset
 from rules.compiler import MARKER
 from rules.evaluator import clear_caches, incident_message, plan_for
 from rules.facts import parse
@@ -97,3 +99,21 @@ def test_a_decision_without_a_deadline_rule_says_so() -> None:
     assert {k: v for k, v in without.to_dict().items() if k != "deadline_rule"} == {
         k: v for k, v in decision.to_dict().items() if k != "deadline_rule"
     }
+
+
+def test_an_overlay_alone_is_not_a_plan() -> None:
+    with pytest.raises(RulesetInvalid) as caught:
+        plan_for(bundled("city-60-30"))
+    assert caught.value.name == "city-60-30"
+    assert caught.value.problems == [
+        {"rule": None, "field": "kind", "message": "city-60-30 is an overlay, not a baseline"}
+    ]
+
+
+def test_the_same_overlay_twice_is_refused_naming_the_overlays() -> None:
+    city = bundled("city-60-30")
+    with pytest.raises(RulesetInvalid) as caught:
+        plan_for(default_ruleset(), [city, city])
+    assert caught.value.problems == [
+        {"rule": None, "field": "overlays", "message": "the same overlay is applied twice"}
+    ]
