@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from rules import RulesEngineError
 from rules.compiler import MARKER, SENTINEL
 from rules.host import RulesHost, clear_caches, get_host
 
-SENTINEL_RULE = (SENTINEL, {"all": [{"m": {MARKER: 1}}]})
+SENTINEL_RULE: tuple[str, dict[str, Any]] = (SENTINEL, {"all": [{"m": {MARKER: 1}}]})
 
 
-def rules_over_deaths() -> list[tuple[str, dict[str, object]]]:
+def rules_over_deaths() -> list[tuple[str, dict[str, Any]]]:
     return [
         ("some", {"all": [{"m": {"$gte": {"deaths": 1}}}]}),
         ("many", {"all": [{"m": {"$gte": {"deaths": 10}}}]}),
