@@ -62,11 +62,12 @@ def evaluate(plan: Plan, facts: IncidentFacts, host: Evaluates | None = None) ->
     """Run the layers in order, feeding each the derived facts it reads, and assemble the decision."""
     host = host or get_host()
     message = incident_message(facts)
-    floor_level = plan.base.floor.level if plan.base.floor else "IV"
+    floor = plan.base.floor
+    assert floor is not None  # a baseline always has one (ruleset validation)
     fired: list[PlannedRule] = []
     for layer in plan.layers:
         if layer.inputs:
-            derived: Mapping[str, object] = derived_values(fired, floor_level)  # read by name below
+            derived: Mapping[str, object] = derived_values(fired, floor.level)  # read by name below
             layer_message = {**message, **{name: derived[name] for name in layer.inputs}}
         else:
             layer_message = message

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from rules.facts import FactSpec
@@ -105,13 +106,10 @@ class OutputProblem(ValueError):
         self.path = path
 
 
-def _choice(choices: tuple[str, ...]) -> Callable[[object, str], str]:
-    def check(value: object, cites: str) -> str:
-        if not isinstance(value, str) or value not in choices:
-            raise OutputProblem(f"must be one of {', '.join(choices)}, got {value!r}")
-        return value
-
-    return check
+def _choice(choices: tuple[str, ...], value: object, cites: str) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise OutputProblem(f"must be one of {', '.join(choices)}, got {value!r}")
+    return value
 
 
 def _true(value: object, cites: str) -> bool:
@@ -197,17 +195,18 @@ def _investigation(value: object, cites: str) -> Investigation:
 
 
 # Each check takes the value as parsed from YAML/JSON and the rule's cites, and returns the value a rule holds.
+# (``partial``, not a closure made at import: the check's code must be the module function at call time.)
 OUTPUT_CHECKS: dict[str, Callable[[object, str], object]] = {
-    "level": _choice(LEVELS),
-    "art4_trigger": _choice(ART4_CODES),
+    "level": partial(_choice, LEVELS),
+    "art4_trigger": partial(_choice, ART4_CODES),
     "radiation_event": _true,
     "treat_as_major_for_reporting": _true,
     "initial_report_deadline_minutes": _deadline,
     "report_to": _recipients,
     "onward_reports": _onward,
     "notify_adjacent_regions": _true,
-    "response_level": _choice(LEVELS),
-    "response_lead": _choice(RESPONSE_LEADS),
+    "response_level": partial(_choice, LEVELS),
+    "response_lead": partial(_choice, RESPONSE_LEADS),
     "investigation": _investigation,
     "dispatch_city_work_group": _true,
     "leader_on_scene": _true,

@@ -2,7 +2,7 @@
 """Mutation testing of the core modules with mutmut 3.8 (``make mutation``; opt-in, not part of ``make test``).
 
 mutmut copies the packages below into ``mutants/``, plants every mutant of the target modules there behind a
-switch, and runs, for each mutant, the SQLite tests that cover the mutated function (``TEST_PATHS`` with
+switch, and runs, for each mutant, the SQLite tests that cover the mutated function (``TESTS`` with
 ``PYTEST_ARGS``). A mutant is *killed* when a test fails, times out or crashes with it; it *survives* when the
 tests pass (or no selected test reaches it). This script then prints, per target module: mutants, killed,
 survived, excluded, score = killed / (mutants - excluded), and PASS/FAIL against ``THRESHOLD``; it exits 1 when
@@ -29,7 +29,8 @@ Usage::
     python tools/mutation.py --only 'rules/*'  # only targets matching a glob
     python tools/mutation.py --report          # the table for the last run, without running anything
     python tools/mutation.py --survivors       # ... and every counted survivor as a diff (what no test checks)
-    python tools/mutation.py --keep            # reuse mutants/ and re-test only the survivors (after new tests)
+    python tools/mutation.py --keep            # reuse mutants/: test what has no verdict (changed functions),
+                                               # then re-test the survivors (after new tests)
 """
 
 from __future__ import annotations
@@ -58,8 +59,20 @@ THRESHOLD = 80.0  # percent, per module
 # Copied into mutants/ so the tests import the whole tree from there (the mutated targets among it).
 PACKAGES = ["engine", "rules", "api"]
 ALSO_COPY = ["processes"]  # data the tests read, besides tests/ (mutmut copies that itself)
-# The tests mutmut may run: SQLite only, no browser, no scenario or slow tests.
-TEST_PATHS = ["tests/rules", "tests/engine"]
+# The tests mutmut may run for a target: (test paths, test files left out) of the first pattern that matches it;
+# a run selects the union of the paths and leaves out only files every one of its targets leaves out. SQLite
+# only, no browser, no scenario or slow tests. Every test clears the rules caches, so each one reparses the
+# bundled rulesets and compiles and registers them with durable-rules: with tests/engine selected a surviving
+# mutant of rules/ reran ~900 tests. The rules layer imports nothing from engine; tests/rules is its
+# specification. tests/rules/test_volume.py (eight threads deciding at once, ~20 s) only for the host, whose lock
+# and sessions it is about. Directories, not lists of files: a new test file must not change mutmut's test
+# selection (that discards every verdict of the run, and --keep would re-test nothing).
+TESTS: dict[str, tuple[list[str], list[str]]] = {
+    "engine/definitions/forms.py": (["tests/engine"], []),
+    "engine/sandbox.py": (["tests/engine"], []),
+    "rules/host.py": (["tests/rules"], []),
+    "rules/*.py": (["tests/rules"], ["tests/rules/test_volume.py"]),
+}
 PYTEST_ARGS = [
     *("-m", "not postgres and not slow", "-p", "no:cacheprovider"),
     # imports rules in a child interpreter, which mutmut's switch does not reach (it fails there in every run)
@@ -98,12 +111,25 @@ def target_files(only: list[str] | None = None) -> list[str]:
 # ---- running mutmut ------------------------------------------------------------------------------------------
 
 
+def test_selection(targets: list[str]) -> list[str]:
+    """pytest's test selection for a run over ``targets`` (see ``TESTS``)."""
+    paths: list[str] = []
+    ignored: set[str] | None = None
+    for target in targets:
+        entry = next((tests for pattern, tests in TESTS.items() if fnmatch.fnmatch(target, pattern)), None)
+        if entry is None:
+            raise SystemExit(f"no TESTS entry for target {target}")
+        paths += [path for path in entry[0] if path not in paths]
+        ignored = set(entry[1]) if ignored is None else ignored & set(entry[1])
+    return [*paths, *(f"--ignore={path}" for path in sorted(ignored or ()))]
+
+
 def _mutmut_settings(targets: list[str]) -> dict[str, object]:
     return {
         "source_paths": PACKAGES,
         "only_mutate": targets,
         "also_copy": ALSO_COPY,
-        "pytest_add_cli_args_test_selection": TEST_PATHS,
+        "pytest_add_cli_args_test_selection": test_selection(targets),
         "pytest_add_cli_args": PYTEST_ARGS,
         # the workers fork from a server that has imported pytest and collected the tests once
         "process_isolation": "forkserver",
@@ -345,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="+", metavar="GLOB", help="only the targets matching these globs")
     parser.add_argument("--report", action="store_true", help="print the table of the last run; run nothing")
     parser.add_argument("--survivors", action="store_true", help="also print each counted survivor as a diff")
-    parser.add_argument("--keep", action="store_true", help="reuse mutants/ and re-test survivors")
+    parser.add_argument("--keep", action="store_true", help="reuse mutants/: test changed code, re-test survivors")
     parser.add_argument("--max-children", type=int, default=os.cpu_count() or 2)
     parser.add_argument("--internal-run", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--targets", nargs="*", default=[], help=argparse.SUPPRESS)
@@ -359,12 +385,15 @@ def main(argv: list[str] | None = None) -> int:
     if not targets:
         parser.error(f"no target matches {args.only}")
     if not args.report:
-        retest: list[str] = []
-        if args.keep:
-            retest = [key for r in results(targets) for key in r.survived]
-        elif MUTANTS.exists():
+        if not args.keep and MUTANTS.exists():
             shutil.rmtree(MUTANTS)
-        code = run_mutmut(targets, retest, args.max_children)
+        # Without names mutmut runs only mutants that have no verdict: all of them in a fresh run; with --keep,
+        # those of functions changed since (mutmut regenerates them and drops their verdicts) and any left
+        # unchecked. Then --keep names the survivors, which mutmut re-tests although they have a verdict.
+        code = run_mutmut(targets, [], args.max_children)
+        retest = [key for r in results(targets) for key in r.survived] if args.keep and not code else []
+        if retest:
+            code = run_mutmut(targets, retest, args.max_children)
         if code:
             print(f"mutmut failed (exit code {code})", file=sys.stderr)
             return code
