@@ -51,7 +51,7 @@ from engine.audit.recorded import (
     grouped_commands,
 )
 from engine.audit.replay_results import LinkedInstance, ReplayResult, ReplayState, ReplayTask
-from engine.audit.verify import StoredEvent
+from engine.audit.verify import STORED_EVENT_COLUMNS, StoredEvent
 from engine.bpmn.effects import ready_user_tasks, waiting_timers
 from engine.bpmn.snapshot import dump_workflow
 from engine.command_context import CommandContext
@@ -64,18 +64,6 @@ from engine.runtime.instances import InstanceService, data_of
 from engine.store import tables as t
 
 _H, _I, _D, _T, _TM = t.history, t.instances, t.definitions, t.tasks, t.timers
-_EVENT_COLUMNS = (
-    _H.c.seq,
-    _H.c.at,
-    _H.c.actor,
-    _H.c.kind,
-    _H.c.element_id,
-    _H.c.task_id,
-    _H.c.payload,
-    _H.c.prev_hash,
-    _H.c.hash,
-    _H.c.format,
-)
 
 
 class Replayer:
@@ -143,7 +131,7 @@ class Replayer:
             if row is None:
                 raise NotFound(f"no process instance {instance_id}", {"instance_id": instance_id})
             events = conn.execute(
-                select(*_EVENT_COLUMNS).where(_H.c.instance_id == instance_id).order_by(_H.c.seq)
+                select(*STORED_EVENT_COLUMNS).where(_H.c.instance_id == instance_id).order_by(_H.c.seq)
             ).all()
         return Record(
             row.id,

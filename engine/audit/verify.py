@@ -37,7 +37,7 @@ PROBLEM_KINDS = (EDITED, DELETED, REORDERED, APPENDED, HEAD_MISMATCH, UNKNOWN_FO
 
 _H = t.history
 _I = t.instances
-_ROW = (
+STORED_EVENT_COLUMNS = (
     _H.c.seq,
     _H.c.at,
     _H.c.actor,
@@ -49,6 +49,7 @@ _ROW = (
     _H.c.hash,
     _H.c.format,
 )
+"""The columns a ``StoredEvent`` is read from (verification and replay read history the same way)."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +247,9 @@ class ChainVerifier:
             head = conn.execute(select(_I.c.history_seq, _I.c.history_head).where(_I.c.id == instance_id)).first()
             if head is None:
                 raise NotFound(f"no process instance {instance_id}", {"instance_id": instance_id})
-            rows = conn.execute(select(*_ROW).where(_H.c.instance_id == instance_id).order_by(_H.c.seq)).all()
+            rows = conn.execute(
+                select(*STORED_EVENT_COLUMNS).where(_H.c.instance_id == instance_id).order_by(_H.c.seq)
+            ).all()
         return check_chain(instance_id, [StoredEvent.of(r) for r in rows], head.history_seq, head.history_head)
 
     def instance_ids(self) -> list[int]:
