@@ -150,6 +150,9 @@ class FormFieldSchema(Schema):
     enum = fields.List(fields.Dict(keys=fields.String(), values=fields.String()))
     default = fields.Raw(allow_none=True)
     constraints = fields.Dict(keys=fields.String(), values=fields.String(allow_none=True))
+    # camunda:property of the field; task rows stored before these existed read as false
+    multiline = fields.Boolean(dump_default=False)  # string: several lines of text
+    multiple = fields.Boolean(dump_default=False)  # enum: the value is a list of option ids
 
 
 def schema_of(view: type, name: str, **overrides: fields.Field) -> type[Schema]:

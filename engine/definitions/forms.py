@@ -2,6 +2,12 @@
 
 Camunda 7 field types: string, long, boolean, date, enum (plus double, which SpiffWorkflow passes through).
 Constraints honoured: required, min, max, minlength, maxlength, readonly.
+
+Two field properties (Camunda's own extension of a form field, ``<camunda:properties><camunda:property
+id="multiline" value="true"/></camunda:properties>``) describe what the constraints cannot: ``multiline`` on a
+string field asks for several lines of text (a narrative: 基本过程, 处置情况), and ``multiple`` on an enum field makes
+it a multiple choice whose value is a JSON list of option ids (学校, 医院 ... ticked together). A property is set by
+the value "true" only; deploy-time validation refuses other values and a property on the wrong type.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from typing import Any
 from engine.errors import DataInvalid
 
 FIELD_TYPES = ("string", "long", "double", "boolean", "date", "enum")
+FIELD_PROPERTIES = {"multiline": "string", "multiple": "enum"}  # camunda:property id -> the field type it applies to
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,8 @@ class FormField:
     default: Any = None
     constraints: dict[str, str] = field(default_factory=dict)
     readonly: bool = False
+    multiline: bool = False  # string: several lines of text
+    multiple: bool = False  # enum: a list of distinct option ids
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -38,19 +47,29 @@ def form_of(task_spec: Any) -> list[FormField]:
     fields = []
     for f in form.fields:
         constraints = {v.name: v.config for v in f.validation}
+        field_type = f.type or "string"
+        properties = {p.id: p.value for p in f.properties}
         fields.append(
             FormField(
                 id=f.id,
                 label=f.label or f.id,
-                type=f.type or "string",
+                type=field_type,
                 required=_flag(constraints, "required"),
                 readonly=_flag(constraints, "readonly"),
                 enum=[{"id": o.id, "name": o.name} for o in getattr(f, "options", [])],
                 default=f.default_value,
                 constraints=constraints,
+                multiline=_property(properties, "multiline", field_type),
+                multiple=_property(properties, "multiple", field_type),
             )
         )
     return fields
+
+
+def _property(properties: dict[str, str | None], name: str, field_type: str) -> bool:
+    """Whether property ``name`` is set ("true", any case) on a field of the type it applies to: a property on
+    another type is refused at deploy time, and never changes what a form accepts."""
+    return FIELD_PROPERTIES[name] == field_type and str(properties.get(name)).strip().lower() == "true"
 
 
 def _flag(constraints: dict[str, str], name: str) -> bool:
@@ -110,6 +129,8 @@ def _coerce(f: FormField, value: Any) -> Any:
         return value
     if f.type == "enum":
         allowed = [o["id"] for o in f.enum]
+        if f.multiple:
+            return _choices(f, value, allowed)
         if value not in allowed:
             raise ValueError(f"must be one of {', '.join(allowed)}")
         return value
@@ -128,6 +149,22 @@ def _coerce(f: FormField, value: Any) -> Any:
         raise ValueError(f"must be at least {f.constraints['minlength']} characters")
     if "maxlength" in f.constraints and n > float(f.constraints["maxlength"]):
         raise ValueError(f"must be at most {f.constraints['maxlength']} characters")
+    return value
+
+
+def _choices(f: FormField, value: Any, allowed: list[str]) -> list[str]:
+    """A multiple choice: a JSON list of distinct option ids, returned as submitted. An empty list is an answer
+    ("none of these") unless the field is required, which asks for at least one."""
+    if not isinstance(value, list):
+        raise ValueError(f"must be a list of option ids, each one of {', '.join(allowed)}")
+    unknown = [str(v) for v in value if v not in allowed]
+    if unknown:
+        raise ValueError(f"unknown option(s) {', '.join(unknown)}; each must be one of {', '.join(allowed)}")
+    twice = sorted({v for v in value if value.count(v) > 1})
+    if twice:
+        raise ValueError(f"option(s) chosen more than once: {', '.join(twice)}")
+    if f.required and not value:
+        raise ValueError(f"required: choose at least one (「{f.label}」至少选择一项)")
     return value
 
 

@@ -95,6 +95,8 @@ def test_form_of_reads_every_attribute_of_a_field() -> None:
             "default": "3",
             "constraints": {"min": "1", "max": "5"},
             "readonly": False,
+            "multiline": False,
+            "multiple": False,
         },
         {
             "id": "channel",
@@ -105,6 +107,8 @@ def test_form_of_reads_every_attribute_of_a_field() -> None:
             "default": "phone",
             "constraints": {},
             "readonly": False,
+            "multiline": False,
+            "multiple": False,
         },
         {
             "id": "note",
@@ -115,6 +119,8 @@ def test_form_of_reads_every_attribute_of_a_field() -> None:
             "default": None,
             "constraints": {},
             "readonly": False,
+            "multiline": False,
+            "multiple": False,
         },
     ]
 

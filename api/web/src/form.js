@@ -1,6 +1,7 @@
 // A task's form, rendered from the `form` of the API's task (camunda:formData: string, long, double, boolean,
-// date, enum; required; Chinese labels), its values collected for POST /tasks/<id>/complete, and the API's
-// 422 errors (details keyed by field id) shown next to their fields.
+// date, enum; required; Chinese labels; a `multiline` string is a textarea, a `multiple` enum a group of
+// checkboxes whose value is the list of ticked option ids), its values collected for POST /tasks/<id>/complete,
+// and the API's 422 errors (details keyed by field id) shown next to their fields.
 import { h } from './dom.js';
 import { serverMessage, t } from './i18n.js';
 
@@ -11,11 +12,14 @@ export function renderForm(fields, values = {}) {
 function renderField(field, value) {
   const id = `field-${field.id}`;
   const input = inputFor(field, id, value ?? null);
-  const label = h('label', { for: id }, field.label, field.required ? h('span', { class: 'required', title: t('form.required') }, ' *') : null);
+  // a group of checkboxes is named by its label (aria-labelledby), not labelled `for` one control
+  const label = h('label', field.multiple ? { id: `${id}-label` } : { for: id }, field.label,
+    field.required ? h('span', { class: 'required', title: t('form.required') }, ' *') : null);
   const extra = field.type === 'date' && !field.readonly ? h('button', {
     type: 'button', class: 'link now', onclick: () => { input.value = localDateTime(new Date()); },
   }, t('form.now')) : null;
-  return h('div', { class: `field field-${field.type}`, dataset: { field: field.id } },
+  const kind = field.multiple ? 'multiple' : field.multiline ? 'multiline' : field.type;
+  return h('div', { class: `field field-${kind}`, dataset: { field: field.id } },
     label, h('div', { class: 'control' }, input, extra), h('div', { class: 'field-error', id: `${id}-error` }));
 }
 
@@ -27,6 +31,7 @@ function inputFor(field, id, value) {
         h('option', { value: 'true', selected: value === true }, t('form.yes')),
         h('option', { value: 'false', selected: value === false }, t('form.no')));
     case 'enum':
+      if (field.multiple) return checkboxes(field, id, Array.isArray(value) ? value : []);
       return h('select', common, h('option', { value: '' }, t('form.choose')),
         field.enum.map((option) => h('option', { value: option.id, selected: value === option.id }, option.name)));
     case 'long':
@@ -38,6 +43,11 @@ function inputFor(field, id, value) {
     case 'date':
       return h('input', { ...common, type: 'datetime-local', step: '1', value: typeof value === 'string' ? localDateTime(new Date(value)) : '' });
     default:
+      if (field.multiline) {
+        return h('textarea', { // the text is the textarea's content: a value attribute would show nothing
+          ...common, rows: 4, minlength: field.constraints?.minlength, maxlength: field.constraints?.maxlength,
+        }, typeof value === 'string' ? value : '');
+      }
       return h('input', {
         ...common, type: 'text', value: typeof value === 'string' ? value : '',
         minlength: field.constraints?.minlength, maxlength: field.constraints?.maxlength,
@@ -45,11 +55,26 @@ function inputFor(field, id, value) {
   }
 }
 
+/** A multiple choice: one checkbox per option (id `field-<field>-<option>`), those in `chosen` ticked. */
+function checkboxes(field, id, chosen) {
+  return h('div', { class: 'choices', id, role: 'group', 'aria-labelledby': `${id}-label`, 'aria-describedby': `${id}-error` },
+    field.enum.map((option) => h('label', { class: 'choice' },
+      h('input', {
+        type: 'checkbox', id: `${id}-${option.id}`, name: field.id, value: option.id,
+        checked: chosen.includes(option.id), disabled: field.readonly,
+      }),
+      ' ', option.name)));
+}
+
 /** The entered values, typed as the API expects; empty fields are left out (the API names the required ones). */
 export function collectValues(fields, root) {
   const data = {};
   for (const field of fields) {
     if (field.readonly) continue;
+    if (field.multiple) { // always sent: none ticked is an answer, or the API says at least one is required
+      data[field.id] = [...root.querySelectorAll(`input[name="${CSS.escape(field.id)}"]:checked`)].map((box) => box.value);
+      continue;
+    }
     const raw = root.querySelector(`[name="${CSS.escape(field.id)}"]`).value.trim();
     if (raw === '') continue;
     data[field.id] = typed(field, raw);

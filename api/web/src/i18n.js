@@ -383,11 +383,15 @@ export function t(key, params = {}, fallback) {
 // The engine's field messages are English (a few carry the Chinese label); in Chinese mode the common ones are
 // said in Chinese, anything else is shown as the server wrote it.
 const SERVER_MESSAGES = [
+  [/^required: choose at least one\b.*/, '至少选择一项'],
   [/^required\b.*/, '必填'],
   [/^must be an integer$/, '须为整数'],
   [/^must be a number$/, '须为数字'],
   [/^must be true or false$/, '须选择“是”或“否”'],
   [/^must be one of (.*)$/, '须为以下之一：$1'],
+  [/^must be a list of option ids, each one of (.*)$/, '须为选项列表，每项为以下之一：$1'],
+  [/^unknown option\(s\) (.*); each must be one of (.*)$/, '未知选项：$1（可选：$2）'],
+  [/^option\(s\) chosen more than once: (.*)$/, '重复选择：$1'],
   [/^must be an ISO 8601 date or date-time string$/, '须为有效的日期时间'],
   [/^must be a string$/, '须为文本'],
   [/^must be ≥ (.*)$/, '不得小于 $1'],

@@ -13,7 +13,7 @@ from typing import cast
 
 from lxml import etree
 
-from engine.definitions.forms import FIELD_TYPES
+from engine.definitions.forms import FIELD_PROPERTIES, FIELD_TYPES
 from engine.definitions.validation.problems import WARNING
 from engine.definitions.validation.state import ValidatorState
 from engine.definitions.validation.vocabulary import _JUEL, CAMUNDA_NS, _q, _quote
@@ -88,9 +88,35 @@ class FormChecks(ValidatorState):
                 self.add(
                     "form_field", f"{label}: constraint {name} needs a number, not {config!r}", constraint, owner_id
                 )
+        self._check_form_properties(field, owner_id, label, field_type)
         default = field.get("defaultValue")
         if default is not None:
             self._check_form_default(field, owner_id, label, field_type, default, options)
+
+    def _check_form_properties(self, field: etree._Element, owner_id: str | None, label: str, field_type: str) -> None:
+        """``camunda:property`` of a field: emflow reads ``multiline`` (string) and ``multiple`` (enum), set by
+        "true"; one on another type, or another value, would be silently ignored by the form."""
+        for prop in field.iter(_q("property", CAMUNDA_NS)):
+            name, value = prop.get("id") or "", prop.get("value")
+            applies_to = FIELD_PROPERTIES.get(name)
+            if applies_to is None:
+                self.add(
+                    "form_field",
+                    f"{label}: property {_quote(name)} is not read by emflow "
+                    f"(read: {', '.join(f'{p} on {t} fields' for p, t in FIELD_PROPERTIES.items())})",
+                    prop,
+                    owner_id,
+                    severity=WARNING,
+                )
+            elif (value or "").strip().lower() not in ("true", "false"):
+                self.add("form_field", f"{label}: property {name} needs true or false, not {value!r}", prop, owner_id)
+            elif applies_to != field_type:
+                self.add(
+                    "form_field",
+                    f"{label}: property {name} applies to {applies_to} fields, not to type {_quote(field_type)}",
+                    prop,
+                    owner_id,
+                )
 
     def _check_form_default(
         self,

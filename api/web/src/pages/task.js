@@ -74,11 +74,15 @@ function incidentPanel(instance, { labels, options }) {
         h('dd', { dataset: { key } }, display(value, options.get(key)))])));
 }
 
-/** A datum as people read it: enum values by their names, yes/no, times in local time. */
+/** A datum as people read it: enum values by their names (a multiple choice's joined by 、), yes/no, times in
+ * local time. */
 function display(value, names) {
   if (value === true) return t('form.yes');
   if (value === false) return t('form.no');
   if (value === null || value === undefined || value === '') return '—';
+  if (Array.isArray(value) && value.length && value.every((v) => typeof v === 'string' && names?.has(v))) {
+    return value.map((v) => names.get(v)).join('、');
+  }
   if (typeof value === 'object') return JSON.stringify(value);
   if (names && names.has(String(value))) return names.get(String(value));
   if (typeof value === 'string' && /^\d{4}-\d\d-\d\dT\d\d:\d\d/.test(value)) return formatTime(value);
