@@ -102,12 +102,19 @@ SPEC: dict[str, dict[str, str | None]] = {
         "End_ResponseClosed": None,
     },
     "investigation_accountability": {
+        "Task_RadiationSiteInvestigation": "enforcement",  # RAD Art.42
+        "Task_ReportRadiationAccident": "leader",
         "Task_DecideWhetherToInvestigate": "leader",  # the city EEB's leader (O32 Art.4)
+        "Task_InvestigationHandover": "leader",  # O32 Art.4: a higher authority organises the investigation
+        "Task_AssistHigherInvestigation": "enforcement",
+        "Task_ImplementHigherConclusions": "enforcement",
         "Task_FormInvestigationTeam": "leader",
         "Task_InvestigationPlan": "investigation_team",
         "Task_SiteInspection": "investigation_team",
         "Task_Interviews": "investigation_team",
         "Task_ReviewPlanImplementation": "investigation_team",
+        "Task_ExamineIncidentUnit": "investigation_team",  # O32 Art.11
+        "Task_ExamineAuthorityDuties": "investigation_team",  # O32 Art.12
         "Task_PollutionDamageAssessment": "investigation_team",
         "Task_DetermineCause": "investigation_team",
         "Task_DetermineResponsibility": "investigation_team",
@@ -117,9 +124,11 @@ SPEC: dict[str, dict[str, str | None]] = {
         "Task_FollowUpAccountability": "enforcement",
         "Task_VerifyRectification": "enforcement",
         "Gateway_ThreeNoLetGo": None,
+        "Task_TeamLeaderConsent": "leader",  # O32 Art.6
         "Task_PublishConclusions": "press_office",
         "Task_PublicInterestLitigationReferral": "leader",
         "Task_CaseReview": "emergency_office",
+        "Task_ArchiveCaseFile": "emergency_office",  # O32 Art.8
     },
     "plan_revision": {
         "Task_RecordRevisionTrigger": "plan_owner",
@@ -414,7 +423,7 @@ def canonical_lane_names() -> dict[str, str]:
     return {m[0]: m[1] for m in re.findall(r"^\| `(\w+)` \|.*\| ([^|]+?) \|$", roles, flags=re.M)}
 
 
-@pytest.mark.parametrize("key", ["five_firsts", "plan_revision"])  # investigation_accountability: in its own change
+@diagrams
 def test_lane_names_are_the_canonical_list(key: str) -> None:
     names = canonical_lane_names()
     assert set(names) == set(LANES)
@@ -553,16 +562,29 @@ def after_merges(d: Diagram, element_id: str) -> str:
 def test_three_no_let_go_loops_back_to_the_owner_of_the_first_failed_condition(
     cause: bool, responsible: bool, rectified: bool
 ) -> None:
+    """The cause is checked when the report is submitted (Gateway_CauseEstablished), before anything is published or
+    followed up; the responsibility and the rectification at the gate the case must pass to close."""
     d = load("investigation_accountability")
     data = {"cause_established": cause, "responsible_dealt_with": responsible, "rectification_done": rectified}
-    target = after_merges(d, outcome(d, "Gateway_ThreeNoLetGo", data))
+    assert d.outgoing("Task_ReportToAuthorities")[0].get("targetRef") == "Gateway_CauseEstablished"
+    after_submission = outcome(d, "Gateway_CauseEstablished", data)
+    if after_submission == "Gateway_SubmissionSplit":
+        follow_up = [f.get("targetRef") for f in d.outgoing("Gateway_SubmissionSplit")]
+        assert sorted(after_merges(d, t) for t in follow_up) == [
+            "Task_FollowUpAccountability",
+            "Task_TeamLeaderConsent",
+        ]
+        target = after_merges(d, outcome(d, "Gateway_ThreeNoLetGo", data))
+    else:
+        target = after_merges(d, after_submission)
     owners = {
         "cause_established": "Task_DetermineCause",
         "responsible_dealt_with": "Task_FollowUpAccountability",
         "rectification_done": "Task_VerifyRectification",
     }
     failed = [owner for name, owner in owners.items() if not data[name]]
-    assert target == (failed[0] if failed else "Task_PublishConclusions")
+    assert target == (failed[0] if failed else "Gateway_ClosingJoin")
+    assert [f.get("targetRef") for f in d.outgoing("Gateway_ClosingJoin")] == ["Task_CaseReview"]
     for name, owner in owners.items():
         assert name in d.form(owner), f"{owner} sets {name}"
 
@@ -601,20 +623,25 @@ def test_following_up_penalties_does_not_rewrite_the_report() -> None:
 
 
 @pytest.mark.parametrize(
-    ("level", "radiation", "expected"),
+    ("level", "radiation", "higher", "expected"),
     [
-        ("I", False, "Script_PrepareInvestigation"),
-        ("II", False, "Script_PrepareInvestigation"),
-        ("III", False, "Script_PrepareInvestigation"),
-        ("IV", False, "Task_DecideWhetherToInvestigate"),
-        ("IV", True, "End_RadiationCarvedOut"),
-        ("II", True, "End_RadiationCarvedOut"),
+        ("I", False, False, "Script_PrepareInvestigation"),
+        ("II", False, False, "Script_PrepareInvestigation"),
+        ("III", False, False, "Script_PrepareInvestigation"),
+        ("III", False, True, "Task_InvestigationHandover"),
+        ("IV", False, False, "Task_DecideWhetherToInvestigate"),
+        ("IV", False, True, "Task_DecideWhetherToInvestigate"),  # D12: the city EEB decides for level IV
+        ("IV", True, False, "Task_RadiationSiteInvestigation"),
+        ("II", True, True, "Task_RadiationSiteInvestigation"),
     ],
 )
-def test_only_level_iv_asks_whether_to_investigate(level: str, radiation: bool, expected: str) -> None:
+def test_only_level_iv_asks_whether_to_investigate(level: str, radiation: bool, higher: bool, expected: str) -> None:
     d = load("investigation_accountability")
-    escalation = {"level": level, "radiation_event": radiation}
-    assert after_merges(d, outcome(d, "Gateway_InvestigationScope", {"escalation": escalation})) == expected
+    data = {
+        "escalation": {"level": level, "radiation_event": radiation},
+        "investigation_led_by_higher_authority": higher,
+    }
+    assert after_merges(d, outcome(d, "Gateway_InvestigationScope", data)) == expected
     assert outcome(d, "Gateway_InvestigateDecision", {"investigate": False}) == "End_NotInvestigated"
     assert (
         d.form("Task_DecideWhetherToInvestigate")["investigation_decision_reason"].find(

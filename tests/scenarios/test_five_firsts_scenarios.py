@@ -216,6 +216,9 @@ def test_level_ii_incident_sends_work_group_and_leader_holds_press_conference_th
         ("investigation_accountability", iid, "investigation"),
     ]
     inv = family[1]["id"]
+    # O32 Art.4: the MEE organises it; the county bureau hands it over and, delegated, runs it itself
+    assert desk.ready(inv) == {"Task_InvestigationHandover": "leader"}
+    desk.complete("leader", "Task_InvestigationHandover", inv, delegated_to_bureau=True)
     assert desk.ready(inv) == {"Task_FormInvestigationTeam": "leader"}
     inv_data = desk.data(inv)
     assert inv_data["escalation"]["level"] == "II" and inv_data["investigation_time_limit_days"] == 60
@@ -228,9 +231,17 @@ def test_level_ii_incident_sends_work_group_and_leader_holds_press_conference_th
         "Task_SiteInspection": "investigation_team",
         "Task_Interviews": "investigation_team",
         "Task_ReviewPlanImplementation": "investigation_team",
+        "Task_ExamineIncidentUnit": "investigation_team",
+        "Task_ExamineAuthorityDuties": "investigation_team",
         "Task_PollutionDamageAssessment": "investigation_team",
     }
-    for element in ("Task_SiteInspection", "Task_Interviews", "Task_ReviewPlanImplementation"):
+    for element in (
+        "Task_SiteInspection",
+        "Task_Interviews",
+        "Task_ReviewPlanImplementation",
+        "Task_ExamineIncidentUnit",
+        "Task_ExamineAuthorityDuties",
+    ):
         desk.complete("team", element, inv)
     desk.clock.set(utc(2026, 5, 2, 1, 0))  # the pollution-damage assessment took 12 days
     desk.complete("team", "Task_PollutionDamageAssessment", inv, pollution_damage_yuan=31_500_000.0)
@@ -245,15 +256,15 @@ def test_level_ii_incident_sends_work_group_and_leader_holds_press_conference_th
     desk.complete("team", "Task_InvestigationReport", inv)
     desk.complete("team", "Task_ReportToAuthorities", inv)
     desk.complete("enforcement", "Task_FollowUpAccountability", inv, responsible_dealt_with=True)
-    assert desk.ready(inv) == {"Task_VerifyRectification": "enforcement"}
     desk.complete("enforcement", "Task_VerifyRectification", inv, rectification_done=True)
-    assert desk.ready(inv) == {"Task_PublishConclusions": "press_office"}
+    assert desk.ready(inv) == {"Task_TeamLeaderConsent": "leader"}  # publication waits for the consent only
+    desk.complete("leader", "Task_TeamLeaderConsent", inv)
     desk.complete("press", "Task_PublishConclusions", inv)
     # a direct loss of 30 million yuan (≥ 20 million): whether to support a public-interest suit
     assert desk.ready(inv) == {"Task_PublicInterestLitigationReferral": "leader"}
     desk.complete("leader", "Task_PublicInterestLitigationReferral", inv, litigation_supported=True)
     assert desk.ready(inv) == {"Task_CaseReview": "emergency_office"}
-    closed = desk.complete(
+    desk.complete(
         "office",
         "Task_CaseReview",
         inv,
@@ -261,6 +272,7 @@ def test_level_ii_incident_sends_work_group_and_leader_holds_press_conference_th
         plan_name=desk.FORM_VALUES["plan_name"],
         plan_owner_unit="江城新材料有限公司",
     )
+    closed = desk.complete("office", "Task_ArchiveCaseFile", inv)
     assert closed["status"] == "completed"
     assert "End_CaseClosed" in desk.touched(inv)
 
@@ -413,7 +425,7 @@ def test_follow_up_report_raising_the_level_reopens_reporting_at_the_new_level(d
     [inv] = [i for i in desk.by_business_key(bk) if i["definition_key"] == "investigation_accountability"]
     assert desk.data(inv["id"])["escalation"]["level"] == "II"
     assert desk.data(inv["id"])["evacuated"] == 12000  # the latest facts too
-    assert desk.ready(inv["id"]) == {"Task_FormInvestigationTeam": "leader"}  # level II: no discretion
+    assert desk.ready(inv["id"]) == {"Task_InvestigationHandover": "leader"}  # level II: the MEE organises it
 
 
 def test_follow_up_report_lowering_the_level_needs_the_leaders_confirmation(desk):
@@ -565,7 +577,11 @@ def test_raised_decision_reaches_the_investigation_intact_when_the_emergency_is_
     assert decision["investigation"] == {"lead": "mee", "time_limit_days": 60, "mandatory": True}
     assert "mee" in decision["report_to"] and decision["onward_reports"]
     [inv] = [i for i in desk.by_business_key(bk) if i["definition_key"] == "investigation_accountability"]
-    assert desk.data(inv["id"])["investigation_time_limit_days"] == 60
+    assert desk.data(inv["id"])["escalation"]["investigation"] == {
+        "lead": "mee",
+        "time_limit_days": 60,
+        "mandatory": True,
+    }
 
 
 def test_written_reports_are_signed_off_before_they_are_sent_and_a_late_sending_escalates_once(desk):

@@ -1,6 +1,7 @@
 """investigation_accountability (事件调查和责任追究, docs/PROCEDURES.md section 2) walked through the HTTP API:
 the 三个不放过 gate, the discretionary level-IV decision and the investigation clock that pauses for the
-pollution-damage assessment."""
+pollution-damage assessment. The steps added for the articles of O32 and RAD Art.42 that the procedure was missing
+are walked through in tests/scenarios/test_investigation_law_scenarios.py."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ PARALLEL = {
     "Task_SiteInspection": "investigation_team",
     "Task_Interviews": "investigation_team",
     "Task_ReviewPlanImplementation": "investigation_team",
+    "Task_ExamineIncidentUnit": "investigation_team",  # O32 Art.11
+    "Task_ExamineAuthorityDuties": "investigation_team",  # O32 Art.12
     "Task_PollutionDamageAssessment": "investigation_team",
 }
+PUBLICATION = {"Task_TeamLeaderConsent": "leader"}  # after submission, beside the follow-up (O32 Art.6, Art.17)
 LEVEL_III = {  # the decision of the rules for 6,000 people evacuated, as five_firsts would hand it over
     "level": "III",
     "response_level": "III",
@@ -78,26 +82,29 @@ def test_three_no_let_go_loops_back_until_cause_responsibility_and_rectification
         desk.complete("team", "Task_InvestigationReport", inv)
         desk.complete("team", "Task_ReportToAuthorities", inv)
 
-    # round 1: the cause is not established → back to the cause, whatever the rest says
+    # round 1: the report is submitted with the cause not established → back to the cause at once: nothing is
+    # published and nobody is followed up on conclusions the investigation has not reached
     assert desk.ready(inv) == {"Task_DetermineCause": "investigation_team"}
     desk.complete(
         "team", "Task_DetermineCause", inv, cause_established=False, cause="初步怀疑法兰垫片老化，尚待检测报告确认"
     )
     report()
-    follow_up_and_verify(responsible_dealt_with=True, rectification_done=True)
     assert desk.ready(inv) == {"Task_DetermineCause": "investigation_team"}
 
-    # round 2: cause established (the report is written again), the responsible not yet dealt with → back to the
-    # follow-up after submission, not to the report
+    # round 2: cause established (the report is written again); the conclusions are published beside the
+    # follow-up, and the responsible not yet dealt with → back to the follow-up, not to the report
     desk.complete("team", "Task_DetermineCause", inv, cause_established=True)
     report()
+    assert desk.ready(inv) == {"Task_FollowUpAccountability": "enforcement", **PUBLICATION}
+    desk.complete("leader", "Task_TeamLeaderConsent", inv)
+    desk.complete("press", "Task_PublishConclusions", inv)
     follow_up_and_verify(responsible_dealt_with=False, rectification_done=True)
 
     # round 3: responsibility settled, rectification not carried out → the supervision check repeats
     follow_up_and_verify(responsible_dealt_with=True, rectification_done=False)
     assert desk.ready(inv) == {"Task_VerifyRectification": "enforcement"}
 
-    # round 4: all three hold → publication, then the case review closes the case
+    # round 4: all three hold (the conclusions were published already) → the case review, the case file, closed
     desk.complete(
         "enforcement",
         "Task_VerifyRectification",
@@ -105,10 +112,9 @@ def test_three_no_let_go_loops_back_until_cause_responsibility_and_rectification
         rectification_done=True,
         supervision_notice_no="江环督〔2026〕6号",
     )
-    assert desk.ready(inv) == {"Task_PublishConclusions": "press_office"}
-    desk.complete("press", "Task_PublishConclusions", inv)
     assert desk.ready(inv) == {"Task_CaseReview": "emergency_office"}  # 8 million yuan: no litigation referral
-    closed = desk.complete("office", "Task_CaseReview", inv, start_plan_revision=False)
+    desk.complete("office", "Task_CaseReview", inv, start_plan_revision=False)
+    closed = desk.complete("office", "Task_ArchiveCaseFile", inv)
     assert closed["status"] == "completed" and closed["ready_tasks"] == []
 
     report_round = [
@@ -125,13 +131,14 @@ def test_three_no_let_go_loops_back_until_cause_responsibility_and_rectification
         "Task_InvestigationPlan",
         *PARALLEL,
         *report_round,
-        *follow_up,
         *report_round,
+        "Task_TeamLeaderConsent",
+        "Task_PublishConclusions",
         *follow_up,
         *follow_up,
         "Task_VerifyRectification",
-        "Task_PublishConclusions",
         "Task_CaseReview",
+        "Task_ArchiveCaseFile",
     ]
     path = desk.touched(inv)
     assert "End_CaseClosed" in path
@@ -188,7 +195,7 @@ def test_investigation_deadline_pauses_for_the_pollution_damage_assessment(desk)
     desk.complete("team", "Task_InvestigationPlan", inv)
     assert desk.ready(inv) == PARALLEL
     desk.clock.set(utc(2026, 4, 22, 1, 0))
-    for element in ("Task_SiteInspection", "Task_Interviews", "Task_ReviewPlanImplementation"):
+    for element in set(PARALLEL) - {"Task_PollutionDamageAssessment"}:
         desk.complete("team", element, inv)
     desk.clock.set(utc(2026, 4, 30, 1, 0))  # the assessment took 10 days
     desk.complete("team", "Task_PollutionDamageAssessment", inv)
@@ -267,6 +274,11 @@ def test_penalties_decided_on_day_40_after_an_on_time_report_raise_no_overdue_al
     desk.clock.set(ended + timedelta(days=1, hours=12))  # day 1.5: the report is submitted on time
     desk.complete("team", "Task_ReportToAuthorities", inv)
     assert desk.data(inv)["report_written_late"] is False
+    # the conclusions are published on day 3, long before the penalty: publication does not wait for it
+    assert desk.ready(inv) == {"Task_FollowUpAccountability": "enforcement", **PUBLICATION}
+    desk.clock.set(ended + timedelta(days=3))
+    desk.complete("leader", "Task_TeamLeaderConsent", inv)
+    desk.complete("press", "Task_PublishConclusions", inv)
 
     # day 2: the penalty is not decided yet; rectification is verified on day 10
     desk.clock.set(ended + timedelta(days=2))
@@ -296,7 +308,7 @@ def test_penalties_decided_on_day_40_after_an_on_time_report_raise_no_overdue_al
         penalty_status="江环罚〔2026〕21号行政处罚决定书，罚款50万元",
     )
     desk.complete("enforcement", "Task_VerifyRectification", inv, rectification_done=True)
-    assert desk.ready(inv) == {"Task_PublishConclusions": "press_office"}
+    assert desk.ready(inv) == {"Task_CaseReview": "emergency_office"}
 
     assert desk.events(inv, "timer_fired") == []
     assert not desk.touched(inv) & {"Task_OverdueInvestigationReport", "Task_OverdueReportSubmission"}
@@ -332,7 +344,7 @@ def test_a_report_written_on_time_but_submitted_late_is_flagged(desk):
     )
     desk.complete("leader", "Task_OverdueReportSubmission", inv)
     desk.complete("team", "Task_ReportToAuthorities", inv)
-    assert desk.ready(inv) == {"Task_FollowUpAccountability": "enforcement"}
+    assert desk.ready(inv) == {"Task_FollowUpAccountability": "enforcement", **PUBLICATION}
     assert "End_OverdueReportSubmission" in desk.touched(inv)
 
 
