@@ -6,6 +6,7 @@ end. Without a reachable server they are skipped — except with CI=true, where 
 
 from __future__ import annotations
 
+import copy
 import os
 import shutil
 import uuid
@@ -40,6 +41,36 @@ def fresh_caches() -> Iterator[None]:
     _clear_caches()
     yield
     _clear_caches()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def bundled_yaml_parsed_once() -> Iterator[None]:
+    """The YAML text of each bundled ruleset file is turned into plain data once per test process.
+
+    PyYAML's pure-Python parser takes about nine tenths of a rules test's time, so parsing the same unchanging
+    files again in every test made the suite, and a mutation run (which reruns the tests for each mutant), several
+    times slower. Only the text-to-data step is shared, as a deep copy: validating, compiling and registering the
+    rulesets still run afresh in every test, and any other text (every test of the YAML loader itself) is parsed
+    by the real loader each time.
+    """
+    original = rules.ruleset._load_text
+    bundled_texts = {
+        path.read_text(encoding="utf-8")
+        for path in rules.ruleset.BUNDLED_DIR.iterdir()
+        if path.suffix in (".yaml", ".yml", ".json")
+    }
+    parsed: dict[str, object] = {}
+
+    def load_text(text: str) -> object:
+        if text not in bundled_texts:
+            return original(text)
+        if text not in parsed:
+            parsed[text] = original(text)
+        return copy.deepcopy(parsed[text])
+
+    rules.ruleset._load_text = load_text  # type: ignore[assignment]
+    yield
+    rules.ruleset._load_text = original  # type: ignore[assignment]
 
 
 def _clear_caches() -> None:
