@@ -135,7 +135,7 @@ IMMEDIATE = "immediate"
 """The ``camunda:property`` of a user task whose value, a condition on the task's data, marks the task immediate."""
 IMMEDIATE_SINCE = "immediate_since"
 """The ``camunda:property`` whose value, an expression on the task's data, gives the ISO 8601 moment an immediate
-task's elapsed time counts from (without it: when the task became ready)."""
+task's elapsed time counts from (without it, or when it gives None: when the task became ready)."""
 
 
 def immediacy(task: Any, now: datetime) -> dict[str, Any]:
@@ -152,6 +152,8 @@ def immediacy(task: Any, now: datetime) -> dict[str, Any]:
     if not since_expression:
         return {"immediate": True, "immediate_since": now}
     since = _evaluate(task, IMMEDIATE_SINCE, since_expression)
+    if since is None:
+        return {"immediate": True, "immediate_since": now}
     try:
         moment = calendar_cn.parse_instant(since)
     except (TypeError, ValueError):

@@ -177,6 +177,9 @@ def test_a_property_that_cannot_be_evaluated_fails_the_command_naming_the_elemen
     with pytest.raises(ProcessError) as raised:
         services.instances.start("firsts", "INC-6", {"urgent": True, "recorded_at": "soon", "targets": {}}, OFFICE)
     assert raised.value.details["element_id"] == "Task_Dispatch" and "ISO 8601" in raised.value.message
+    # no moment known: the clock starts when the task became ready
+    _iid, tasks = _start(services, "INC-7", targets={}, recorded_at=None)
+    assert tasks["Task_Dispatch"].immediate is True and tasks["Task_Dispatch"].immediate_since == T0
 
 
 def test_property_code_goes_through_the_sandbox_at_deploy(env):
@@ -190,3 +193,12 @@ def test_property_code_goes_through_the_sandbox_at_deploy(env):
     assert [(p.element_id, p.code) for p in validation.check(broken.encode())] == [
         ("Task_Dispatch", "expression_syntax")
     ]
+    # on anything but a user task the engine ignores the property: the modeller is told so
+    misplaced = DIAGRAM.replace(
+        '<bpmn:parallelGateway id="Split_1">',
+        '<bpmn:parallelGateway id="Split_1"><bpmn:extensionElements><camunda:properties>'
+        '<camunda:property name="immediate" value="True" /></camunda:properties></bpmn:extensionElements>',
+    )
+    problems = validation.check(misplaced.encode(), include_warnings=True)
+    warnings = [(p.element_id, p.severity) for p in problems if p.code == "misplaced_property"]
+    assert warnings == [("Split_1", "warning")]
