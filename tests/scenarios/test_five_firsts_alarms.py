@@ -52,6 +52,7 @@ FIRSTS = {  # key of first_targets_minutes -> (task, its timer, the leader's esc
         "enforcement",
     ),
 }
+PROPOSAL = "Task_ProposeResponseLevel"  # the leader's proposal of a response level, open from the grading
 ESCALATED = {  # what the leader enters in each escalation task
     "Task_OverdueDispatchEscalation": "dispatch",
     "Task_OverdueMonitoringEscalation": "monitoring",
@@ -124,7 +125,9 @@ def replays(desk: Any, instance_id: int) -> bool:
 
 
 def leader_sees(desk: Any, instance_id: int) -> list[str]:
-    return [t["element_id"] for t in desk.inbox("leader", instance_id)]
+    """The leader's inbox for the incident, apart from the response-level proposal: that task opens beside the five
+    firsts at the grading (ERL2024 Art.71-72) and is ordinary work, not an alarm."""
+    return [t["element_id"] for t in desk.inbox("leader", instance_id) if t["element_id"] != PROPOSAL]
 
 
 # ----------------------------------------------------------------------------------- D17: immediate reports
@@ -425,7 +428,7 @@ def test_a_follow_up_adding_a_sensitive_period_at_level_iv_sends_the_work_group_
         iid,
         answers={
             "Task_FollowUpReport": {**desk.facts(sensitive_period=True), "propose_emergency_end": True},
-            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
+            "Task_RecordEndDeclaration": {"emergency_ended_at": ENDED},
         },
     )
     assert done["status"] == "completed"
@@ -459,7 +462,7 @@ def test_forces_the_start_already_sent_are_not_sent_again_and_the_scene_waits_fo
         later,
         answers={
             "Task_FollowUpReport": {**desk.facts(sensitive_period=True), "propose_emergency_end": True},
-            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
+            "Task_RecordEndDeclaration": {"emergency_ended_at": ENDED},
         },
     )
     assert done["status"] == "completed"
@@ -483,9 +486,9 @@ def test_a_follow_up_that_changes_the_recipients_reopens_the_report_at_the_same_
     assert parse(rereport["due_at"]) == at(hours=2, minutes=240)
 
 
-def test_a_follow_up_that_makes_the_impact_cross_a_county_border_names_the_change_for_the_neighbours(desk):
-    """The hook for notifying neighbouring regions (O17 Art.8): the decision changed at the same level, and
-    ``decision_changes`` says what changed."""
+def test_a_follow_up_that_makes_the_impact_cross_a_county_border_opens_the_neighbours_notice(desk):
+    """O17 Art.8: the decision changed at the same level, ``decision_changes`` says what changed, and the
+    neighbours' notice the new decision asks for opens beside the follow-up loop."""
     iid = desk.record_incident("LJ-2026-0414-74", DISCOVERED)
     desk.complete("duty", "Task_InitialReport", iid)
     desk.sign_and_send_initial(iid)
@@ -493,4 +496,6 @@ def test_a_follow_up_that_makes_the_impact_cross_a_county_border_names_the_chang
     data = desk.data(iid)
     assert data["level_change"] == "changed" and data["escalation"]["notify_adjacent_regions"] is True
     assert "notify_adjacent_regions" in data["decision_changes"]
-    assert desk.ready(iid)["Task_FollowUpReport"] == "duty_officer"
+    ready = desk.ready(iid)
+    assert ready["Task_FollowUpReport"] == "duty_officer"
+    assert ready["Task_NotifyAdjacentRegions"] == "emergency_office"

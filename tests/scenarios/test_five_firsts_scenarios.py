@@ -422,7 +422,7 @@ def test_follow_up_report_raising_the_level_reopens_reporting_at_the_new_level(d
         press_conference_arranged=True,
     )
     ready = desk.ready(iid)
-    assert ready["Task_FollowUpReport"] == "duty_officer" and "Task_DeclareEmergencyEnded" not in ready
+    assert ready["Task_FollowUpReport"] == "duty_officer" and "Task_RequestEmergencyEnd" not in ready
 
     desk.clock.set(utc(2026, 4, 14, 5, 0))
     done = desk.drive(

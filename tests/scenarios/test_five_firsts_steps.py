@@ -195,7 +195,9 @@ def test_a_follow_up_that_finds_an_adjacent_area_affected_opens_the_notice_then(
     spread = desk.facts(cross_boundary="county")
     desk.follow_up(iid, propose_emergency_end=False, **spread)
     data = desk.data(iid)
-    assert data["level_change"] == "unchanged" and data["escalation"]["level"] == "IV"  # the level did not move
+    # the level did not move; the decision did (semantics 3 compares whole decisions)
+    assert data["level_change"] == "changed" and data["escalation"]["level"] == "IV"
+    assert "notify_adjacent_regions" in data["decision_changes"]
     notice = desk.ready_task(iid, "Task_NotifyAdjacentRegions")
     assert notice["lane"] == "emergency_office"
     # four hours (the decision's initial-report time) from the follow-up that established it
