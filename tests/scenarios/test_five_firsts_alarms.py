@@ -499,3 +499,24 @@ def test_a_follow_up_that_makes_the_impact_cross_a_county_border_opens_the_neigh
     ready = desk.ready(iid)
     assert ready["Task_FollowUpReport"] == "duty_officer"
     assert ready["Task_NotifyAdjacentRegions"] == "emergency_office"
+
+
+def test_a_neighbours_notice_a_follow_up_opens_for_an_immediate_report_has_the_grace_not_already_overdue(desk):
+    """D17 meets O17 Art.8 (D23): the notice a follow-up opens is due within the time the decision gives a report,
+    counted from that follow-up; for an immediate report (a radiation event: no minutes) that is the grace, not
+    "due at once" - which would raise the leader's alarm in the very command that opened the notice."""
+    iid = desk.record_incident("RAD-2026-0414-75", DISCOVERED, radioactive_source_class="IV")
+    desk.complete("duty", "Task_InitialReport", iid)
+    desk.sign_and_send_initial(iid)
+    desk.clock.set(at(hours=2))
+    desk.follow_up(
+        iid, propose_emergency_end=False, **desk.facts(radioactive_source_class="IV", cross_boundary="county")
+    )
+    esc = desk.data(iid)["escalation"]
+    assert esc["notify_adjacent_regions"] is True and esc["initial_report_deadline_minutes"] is None
+    notice = desk.ready_task(iid, "Task_NotifyAdjacentRegions")
+    assert (notice["overdue"], parse(notice["due_at"])) == (False, at(hours=3))  # the baseline grace, 60 minutes
+    assert "Task_OverdueAdjacentNotification" not in leader_sees(desk, iid)
+    desk.clock.set(at(hours=3, minutes=1))
+    assert desk.fire_due_timers() == 1
+    assert "Task_OverdueAdjacentNotification" in leader_sees(desk, iid)
