@@ -46,6 +46,9 @@ class CommandContext:
     decisions: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     """Where rule decisions come from: None asks the rules layer; replay hands over the recorded ones
     (``engine.audit.replay.RecordedDecisions``), so a ruleset deployed later never rewrites a replayed past."""
+    semantics: int = 1
+    """The engine semantics of the instance (``engine.runtime.commands.SEMANTICS``), for engine services whose
+    behaviour was corrected: they behave as the instance's semantics says, live and in replay."""
     _counter: int = 0
 
     def next_uuid(self) -> uuid.UUID:

@@ -15,6 +15,9 @@ bp = Blueprint("tasks", __name__)
 @requires(*EVERYONE)
 def list_tasks() -> Any:
     """Tasks (default READY); responders see only the tasks of their lanes.
+
+    Most urgent first: overdue tasks, then immediate ones (work "at the first moment" such as the five firsts:
+    ``immediate`` with ``immediate_since``, the moment their elapsed time counts from), then by deadline.
     ---
     get:
       tags: [tasks]

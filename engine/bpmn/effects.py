@@ -18,7 +18,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import CycleTimerEventDefi
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
+from engine import calendar_cn
 from engine.actors import SYSTEM, Actor
+from engine.errors import EmflowError, ProcessError
 from engine.events import PendingEvent, json_safe
 from engine.names import TaskRowState
 
@@ -113,6 +115,7 @@ def task_changes(
                     "created_at": now,
                     "ended_at": None,
                     "ended_by": None,
+                    **immediacy(task, now),
                 }
             )
         elif old == TaskState.READY and task.state & TaskState.FINISHED_MASK:
@@ -126,6 +129,51 @@ def task_changes(
                 }
             )
     return changes
+
+
+IMMEDIATE = "immediate"
+"""The ``camunda:property`` of a user task whose value, a condition on the task's data, marks the task immediate."""
+IMMEDIATE_SINCE = "immediate_since"
+"""The ``camunda:property`` whose value, an expression on the task's data, gives the ISO 8601 moment an immediate
+task's elapsed time counts from (without it, or when it gives None: when the task became ready)."""
+
+
+def immediacy(task: Any, now: datetime) -> dict[str, Any]:
+    """``immediate`` and ``immediate_since`` of a task row, from the diagram's properties on the user task.
+
+    Work "at the first moment" has no deadline of its own, yet it is the most urgent work there is; the diagram
+    says which tasks are such work (a property, not a list of element ids in code), and when their clock started.
+    """
+    properties = getattr(task.task_spec, "extensions", None) or {}
+    condition = properties.get(IMMEDIATE)
+    if not condition or not _evaluate(task, IMMEDIATE, condition):
+        return {"immediate": False, "immediate_since": None}
+    since_expression = properties.get(IMMEDIATE_SINCE)
+    if not since_expression:
+        return {"immediate": True, "immediate_since": now}
+    since = _evaluate(task, IMMEDIATE_SINCE, since_expression)
+    if since is None:
+        return {"immediate": True, "immediate_since": now}
+    try:
+        moment = calendar_cn.parse_instant(since)
+    except (TypeError, ValueError):
+        raise ProcessError(
+            f"the camunda:property {IMMEDIATE_SINCE} of {task.task_spec.bpmn_id} gave {since!r}, not an ISO 8601 time",
+            {"element_id": task.task_spec.bpmn_id},
+        ) from None
+    return {"immediate": True, "immediate_since": moment}
+
+
+def _evaluate(task: Any, name: str, expression: str) -> Any:
+    try:
+        return task.workflow.script_engine.evaluate(task, expression)
+    except EmflowError:
+        raise
+    except Exception as exc:  # SpiffWorkflow wraps the diagram's NameError, TypeError ... in WorkflowTaskException
+        raise ProcessError(
+            f"the camunda:property {name} of {task.task_spec.bpmn_id} could not be evaluated: {exc}",
+            {"element_id": task.task_spec.bpmn_id},
+        ) from None
 
 
 def timer_row(
@@ -198,12 +246,22 @@ def fired_timer_events(
     return events
 
 
-def timers_fired_on_arrival(workflow: BpmnWorkflow, before: dict[UUID, int]) -> dict[str, tuple[str, datetime]]:
-    """Timers created and fired within one command (already due when they were reached): task id -> (element id,
-    due time). They never waited, so neither ``waiting_timers`` nor ``fired_timer_events`` sees them."""
+def timers_fired_on_arrival(
+    workflow: BpmnWorkflow, before: dict[UUID, int], predicted_too: bool = False
+) -> dict[str, tuple[str, datetime]]:
+    """Timers reached and fired within one command (already due when they were reached): task id -> (element id,
+    due time). They never waited, so neither ``waiting_timers`` nor ``fired_timer_events`` sees them.
+
+    ``predicted_too`` (engine semantics 3): also a timer SpiffWorkflow had laid out ahead before the command (a
+    predicted or future task, e.g. the boundary timer of a task behind a parallel split) — semantics 2 saw only
+    timers created by the command, so the five firsts' late report left no trace of its fired deadline."""
+    not_reached = TaskState.PREDICTED_MASK | TaskState.FUTURE
     out = {}
     for task in all_tasks(workflow):
-        if task.id in before or not task.state & (TaskState.READY | TaskState.COMPLETED):
+        old = before.get(task.id)
+        if old is not None and not (predicted_too and old & not_reached):
+            continue
+        if not task.state & (TaskState.READY | TaskState.COMPLETED):
             continue
         if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
             due = timer_due(task)

@@ -18,6 +18,7 @@ from uuid import uuid4 as _uuid4
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _timer_module
 import SpiffWorkflow.task as _task_module
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
 from SpiffWorkflow.bpmn.util.task import BpmnTaskIterator
 from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskIterator
@@ -55,6 +56,13 @@ PATCHES = (
         "tests/audit/test_golden_histories.py",
     ),
     Patch(
+        "timer_without_date",
+        "a timeDate expression that evaluates to None fails deep in SpiffWorkflow (NoneType has no attribute "
+        "'upper'); emflow reads None as 'no date': the timer never fires, so a deadline a decision may or may not "
+        "set (a first's target minutes, D21) is one boundary timer with a computed date",
+        "tests/engine/test_timer_without_date.py",
+    ),
+    Patch(
         "deep_merge_without_sharing",
         "DeepMerge.merge copies shallowly, so tasks share nested dicts and lists and a parallel join's stale branch "
         "rewrote the nested fields of a raised escalation decision in place",
@@ -68,6 +76,7 @@ _lock = threading.Lock()
 _installed = False
 _RealDatetime = _timer_module.datetime
 _shallow_merge = DeepMerge.merge
+_time_date_has_fired = TimeDateEventDefinition.has_fired
 
 
 def install() -> None:
@@ -78,6 +87,7 @@ def install() -> None:
             return
         _lift_iterator_depth_limit()
         _timer_module.datetime = _CommandClockDatetime
+        TimeDateEventDefinition.has_fired = _has_fired_unless_without_date
         _task_module.uuid4 = _command_uuid4
         _task_module.time = _CommandTime
         DeepMerge.merge = staticmethod(_merge_without_sharing)
@@ -108,6 +118,18 @@ class _CommandClockDatetime(_RealDatetime):  # type: ignore[misc, valid-type]  #
             return _RealDatetime.now(tz)
         moment = ctx.timer_now or ctx.now
         return moment.astimezone(tz) if tz else moment.replace(tzinfo=None)
+
+
+def _has_fired_unless_without_date(self: TimeDateEventDefinition, my_task: Any) -> bool:
+    """A timeDate that evaluates to None has no date and never fires (see PATCHES: timer_without_date); any other
+    value is stored and compared as SpiffWorkflow does. The expression is evaluated again at each check until it
+    gives a date, which it never does for the same task data."""
+    if my_task._get_internal_data("event_value") is None:
+        value = my_task.workflow.script_engine.evaluate(my_task, self.expression)
+        if value is None:
+            return False
+        my_task._set_internal_data(event_value=value)
+    return bool(_time_date_has_fired(self, my_task))
 
 
 # ----------------------------------------------------------------------------------- ids and task times

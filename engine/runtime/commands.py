@@ -39,7 +39,7 @@ from engine.names import EventKind, InstanceStatus
 
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
-SEMANTICS = 2
+SEMANTICS = 3
 """The engine behaviour new instances run under, recorded in their ``instance_started`` event. Replay re-executes
 an instance under the semantics it was started with, so a history keeps replaying exactly after the engine's
 behaviour is corrected (as Temporal versions workflow code with patch markers). A history without the field was
@@ -48,7 +48,15 @@ written under semantics 1.
 1. the original behaviour;
 2. a timer already due when it is reached (an incident recorded after its reporting deadline passed) still leaves
    its deadline behind: the guarded task's ``due_at``, a ``timer`` row fired at once and a ``timer_fired`` event
-   with the lateness — before, it fired inside the command and left no trace but the escalation it opened.
+   with the lateness — before, it fired inside the command and left no trace but the escalation it opened;
+3. a deadline already passed when it is reached leaves its trace also when SpiffWorkflow had predicted the timer
+   before the command (a boundary timer behind a parallel split, as the five firsts' initial report has: semantics
+   2 missed it there); and the escalation services (``engine.runtime.service_tasks``) follow docs/DECISIONS.md
+   D17, D21 and D22: "immediately" has a grace and is never "already overdue" (an immediate report is due the
+   ruleset's grace after the incident was recorded, not at ``discovered_at``); grading records when the incident
+   was recorded and the due times of the five firsts' targets and of publication; re-evaluation compares whole
+   decisions, not levels (``decision_changes``; a decision that changes only what the response needs is
+   ``level_change = "changed"``, one that tightens reporting at the same level is ``"raised"``).
 """
 
 
@@ -124,6 +132,7 @@ def execute(execution: Execution, command: Command, ctx: CommandContext) -> Outc
         )
     if command.kind == EventKind.TIMER_DUE:  # a timer fires as of its own due time (catch-up keeps due order)
         ctx.timer_now = _due_at(command) + _ONE_MICROSECOND
+    ctx.semantics = execution.semantics  # instance_started sets both from its payload
     if not kind.changes_workflow:
         with command_context.running(ctx):
             status = kind.apply(execution, command)
@@ -135,7 +144,7 @@ def execute(execution: Execution, command: Command, ctx: CommandContext) -> Outc
     with command_context.running(ctx):
         status = kind.apply(execution, command)
     workflow = execution.the_workflow()
-    on_arrival = timers_fired_on_arrival(workflow, before) if execution.semantics >= 2 else {}
+    on_arrival = timers_fired_on_arrival(workflow, before, execution.semantics >= 3) if execution.semantics >= 2 else {}
     events = ctx.events + fired_timer_events(workflow, timers_before, ctx.now)
     events += fired_timer_events(workflow, on_arrival, ctx.now)
     events += transition_events(execution.loaded, workflow, before)
@@ -176,6 +185,9 @@ def _start(execution: Execution, command: Command) -> InstanceStatus | None:
     if not isinstance(semantics, int) or not 1 <= semantics <= SEMANTICS:
         raise DataInvalid({"semantics": f"this engine runs semantics 1 to {SEMANTICS}, not {semantics!r}"})
     execution.semantics = semantics
+    ctx = command_context.current()
+    if ctx is not None:
+        ctx.semantics = semantics
     execution.workflow = wf.new_workflow(parsed.spec, parsed.subprocess_specs, execution.script_engine, data)
     wf.run(execution.workflow)
     return None

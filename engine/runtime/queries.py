@@ -7,9 +7,10 @@ silently filtered) when they ask for another lane.
 from __future__ import annotations
 
 import builtins
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, and_, case, select
 
 from engine.actors import Actor
 from engine.clock import Clock
@@ -22,6 +23,14 @@ from engine.store.db import Database
 
 ALL_STATES = "ALL"
 """The task-state filter that lists tasks in every state."""
+
+
+def _urgency(now: datetime) -> tuple[Any, ...]:
+    """The inbox order: overdue, then immediate, then by due time, then the longest waiting."""
+    c = t.tasks.c
+    overdue = and_(c.state == TaskRowState.READY, c.due_at.is_not(None), c.due_at <= now)
+    group = case((overdue, 0), (c.immediate.is_(True), 1), else_=2)
+    return (group, c.due_at.is_(None), c.due_at, c.immediate_since, c.created_at, c.id)
 
 
 class InstanceQueries:
@@ -107,7 +116,9 @@ class InstanceQueries:
         offset: int = 0,
         overdue: bool | None = None,
     ) -> builtins.list[TaskView]:
-        """Tasks, most urgent deadline first (tasks without a deadline last, oldest first)."""
+        """Tasks, most urgent first: overdue ones (the longest overdue first), then immediate ones (the first
+        moment, docs/DECISIONS.md D17/D21: those with a target by their due time, then the longest waiting), then
+        by deadline (tasks without one last, oldest first)."""
         now = self.clock.now()
         c = t.tasks.c
         query = select(t.tasks)
@@ -122,9 +133,7 @@ class InstanceQueries:
         if instance_id is not None:
             query = query.where(c.instance_id == instance_id)
         with self.db.connect() as conn:
-            rows = conn.execute(
-                query.order_by(c.due_at.is_(None), c.due_at, c.created_at, c.id).limit(limit).offset(offset)
-            ).all()
+            rows = conn.execute(query.order_by(*_urgency(now)).limit(limit).offset(offset)).all()
         return [TaskView.of(r, now) for r in rows]
 
     def history(self, instance_id: int) -> builtins.list[dict[str, Any]]:

@@ -2,10 +2,18 @@
 call. Each writes its result into the task's data and records what it decided in the command's history.
 
 * ``escalation.evaluate`` — the rules layer decides level, reporting deadline and recipients from the incident
-  facts in the data; stores the decision as ``escalation`` and the due time as ``initial_report_due_at``.
+  facts in the data; stores the decision as ``escalation`` and the due time as ``initial_report_due_at``. Under
+  engine semantics 3 (``engine.runtime.commands.SEMANTICS``) it also records when the incident was recorded
+  (``incident_recorded_at``), whether the report is immediate (``initial_report_immediate``: due the grace after
+  recording, never "already overdue", docs/DECISIONS.md D17) and the due times of the five firsts' targets
+  (``firsts_due_at``, D21) and of the press conference (``press_conference_due_at``, D22).
 * ``escalation.reevaluate`` — later facts (续报): a stricter decision replaces the old one and re-opens reporting
   (``level_change = "raised"``, ``rereport_due_at``); a laxer one is never applied silently (docs/DECISIONS.md,
-  D11): it waits in ``escalation_pending`` (``level_change = "lowered_pending"``) for a person to confirm.
+  D11): it waits in ``escalation_pending`` (``level_change = "lowered_pending"``) for a person to confirm. Under
+  semantics 3 whole decisions are compared, not levels: ``decision_changes`` names every output that differs,
+  stricter reporting at the same level (deadline, recipients, the 2-hour procedure) is ``"raised"``, and a
+  decision that changes only what the response needs (work group, leader on scene, neighbours …) is
+  ``"changed"`` — the diagram then arranges what is newly required.
 * ``process.start`` — start another definition for the same business key, in the same transaction.
 """
 
@@ -80,8 +88,48 @@ def _ctx() -> command_context.CommandContext:
 
 
 def _due(start: str, minutes: int | None) -> str:
-    """A radiation event has no minutes: it is reported immediately (RAD Art.42), i.e. due at once."""
+    """Semantics 1 and 2: a radiation event has no minutes and was due at once — so it was overdue the moment it
+    was recorded (corrected by semantics 3, ``_report_due``)."""
     return calendar_cn.add_minutes(start, minutes or 0)
+
+
+DEFAULT_IMMEDIATE_GRACE_MINUTES = 60
+"""D17's baseline grace for an immediate report, for decisions of rulesets that predate the grace output."""
+CORRECTED_SEMANTICS = 3
+"""The engine semantics from which these services behave as D17, D21 and D22 say (see the module docstring)."""
+
+
+def is_immediate(decision: Mapping[str, Any]) -> bool:
+    """An immediate report (立即报告, RAD Art.42): the decision says so, or (rulesets before D17) has no minutes."""
+    return bool(decision.get("immediate_report", decision.get("initial_report_deadline_minutes") is None))
+
+
+def _report_due(discovered_at: str, recorded_at: str, decision: Mapping[str, Any]) -> str:
+    """When the report is due: ``discovered_at`` plus the deadline (D4), and for an immediate report the grace
+    after the incident was recorded (D17) — the earlier of the two when a decision has both. "Immediately" is
+    never "already overdue"; a deadline of its own that passed before recording still is."""
+    minutes = decision.get("initial_report_deadline_minutes")
+    dues = [] if minutes is None else [calendar_cn.add_minutes(discovered_at, minutes)]
+    if is_immediate(decision) or not dues:
+        grace = decision.get("immediate_report_grace_minutes")
+        dues.append(calendar_cn.add_minutes(recorded_at, DEFAULT_IMMEDIATE_GRACE_MINUTES if grace is None else grace))
+    return min(dues, key=calendar_cn.parse_instant)
+
+
+def firsts_due(recorded_at: str, decision: Mapping[str, Any]) -> dict[str, str]:
+    """The due time of each first with a target (D21: ``first_targets_minutes``, counted from the recording);
+    publication's is the stricter of its target and the decision's ``publication_deadline_minutes`` (D22)."""
+    targets = {
+        key: minutes for key, minutes in (decision.get("first_targets_minutes") or {}).items() if minutes is not None
+    }
+    publication = decision.get("publication_deadline_minutes")
+    if publication is not None:
+        targets["publication"] = min(targets.get("publication", publication), publication)
+    return {key: calendar_cn.add_minutes(recorded_at, minutes) for key, minutes in sorted(targets.items())}
+
+
+def _due_after(recorded_at: str, minutes: int | None) -> str | None:
+    return None if minutes is None else calendar_cn.add_minutes(recorded_at, minutes)
 
 
 def evaluate_escalation(task: Any, properties: Mapping[str, str]) -> None:
@@ -90,7 +138,17 @@ def evaluate_escalation(task: Any, properties: Mapping[str, str]) -> None:
     decision = _decide(task, facts)
     discovered_at = task.data.get("discovered_at") or ctx.now.isoformat()
     task.data["escalation"] = decision
-    task.data["initial_report_due_at"] = _due(discovered_at, decision.get("initial_report_deadline_minutes"))
+    if ctx.semantics >= CORRECTED_SEMANTICS:
+        recorded_at = ctx.now.isoformat()
+        task.data["incident_recorded_at"] = recorded_at
+        task.data["initial_report_immediate"] = is_immediate(decision)
+        task.data["initial_report_due_at"] = _report_due(discovered_at, recorded_at, decision)
+        task.data["firsts_due_at"] = firsts_due(recorded_at, decision)
+        task.data["press_conference_due_at"] = _due_after(
+            recorded_at, decision.get("press_conference_deadline_minutes")
+        )
+    else:
+        task.data["initial_report_due_at"] = _due(discovered_at, decision.get("initial_report_deadline_minutes"))
     ctx.events.append(
         PendingEvent(
             "escalation_evaluated", {"facts": facts, "decision": decision}, task.task_spec.bpmn_id, str(task.id)
@@ -102,11 +160,63 @@ def _strictness(decision: Mapping[str, Any]) -> tuple[int, bool]:
     return _LEVEL_RANK.get(decision.get("level", "IV"), 0), bool(decision.get("treat_as_major_for_reporting"))
 
 
+_NOT_COMPARED = frozenset({"reasons", "reasons_zh", "deadline_rule", "ruleset"})
+"""Outputs that explain or cite a decision rather than require anything (whole decisions are compared without)."""
+
+
+def decision_changes(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+    """The outputs in which two decisions differ, by name (what a follow-up report changed)."""
+    return sorted(k for k in set(old) | set(new) if k not in _NOT_COMPARED and old.get(k) != new.get(k))
+
+
+def _deadline_rank(decision: Mapping[str, Any]) -> float:
+    """Smaller is stricter: an immediate report, then the fewest minutes."""
+    minutes = decision.get("initial_report_deadline_minutes")
+    return -1.0 if is_immediate(decision) or minutes is None else float(minutes)
+
+
+def _reporting_direction(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[bool, bool]:
+    """Whether the new decision asks more of reporting than the old (the 2-hour procedure, a shorter deadline,
+    a recipient or onward report the old did not have) and whether it asks less."""
+    stricter = laxer = False
+    major_old, major_new = bool(old.get("treat_as_major_for_reporting")), bool(new.get("treat_as_major_for_reporting"))
+    stricter |= major_new and not major_old
+    laxer |= major_old and not major_new
+    stricter |= _deadline_rank(new) < _deadline_rank(old)
+    laxer |= _deadline_rank(new) > _deadline_rank(old)
+    for key in ("report_to", "onward_reports"):
+        before = [json_safe(v) for v in old.get(key) or []]
+        after = [json_safe(v) for v in new.get(key) or []]
+        stricter |= any(v not in before for v in after)
+        laxer |= any(v not in after for v in before)
+    return stricter, laxer
+
+
+def compare_decisions(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """Semantics 3: ``(level_change, decision_changes)``. A higher level, or stricter reporting at the same level,
+    re-opens reporting (``raised``); a lower level or laxer reporting waits for confirmation (``lowered_pending``,
+    D11; stricter wins when a decision is both); any other difference is ``changed``."""
+    changes = decision_changes(old, new)
+    rank_old = _LEVEL_RANK.get(old.get("level", "IV"), 0)
+    rank_new = _LEVEL_RANK.get(new.get("level", "IV"), 0)
+    if rank_new != rank_old:
+        return ("raised" if rank_new > rank_old else "lowered_pending"), changes
+    stricter, laxer = _reporting_direction(old, new)
+    if stricter:
+        return "raised", changes
+    if laxer:
+        return "lowered_pending", changes
+    return ("changed" if changes else "unchanged"), changes
+
+
 def reevaluate_escalation(task: Any, properties: Mapping[str, str]) -> None:
     ctx = _ctx()
     facts = incident_facts(task.data)
     new = _decide(task, facts)
     old = task.data.get("escalation") or {}
+    if ctx.semantics >= CORRECTED_SEMANTICS:
+        _reevaluate_whole_decision(task, ctx, facts, old, new)
+        return
     before, after = _strictness(old), _strictness(new)
     if after > before and (after[0] > before[0] or after[1] > before[1]):
         change = "raised"
@@ -124,6 +234,31 @@ def reevaluate_escalation(task: Any, properties: Mapping[str, str]) -> None:
         PendingEvent(
             "escalation_reevaluated",
             {"facts": facts, "old": old, "new": new, "level_change": change},
+            task.task_spec.bpmn_id,
+            str(task.id),
+        )
+    )
+
+
+def _reevaluate_whole_decision(
+    task: Any, ctx: command_context.CommandContext, facts: dict[str, Any], old: dict[str, Any], new: dict[str, Any]
+) -> None:
+    change, changes = compare_decisions(old, new)
+    if change == "raised":
+        task.data["escalation"] = new
+        now = ctx.now.isoformat()
+        task.data["rereport_due_at"] = _report_due(now, now, new)
+        task.data.pop("escalation_pending", None)
+    elif change == "lowered_pending":
+        task.data["escalation_pending"] = new
+    else:
+        task.data["escalation"] = new
+    task.data["level_change"] = change
+    task.data["decision_changes"] = changes
+    ctx.events.append(
+        PendingEvent(
+            "escalation_reevaluated",
+            {"facts": facts, "old": old, "new": new, "level_change": change, "changes": changes},
             task.task_spec.bpmn_id,
             str(task.id),
         )

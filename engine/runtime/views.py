@@ -2,6 +2,11 @@
 
 ``TaskView`` mirrors a row of the ``task`` projection plus ``overdue`` (computed at read time); the API's task
 schema is derived from it (``api.schemas``), so a field added here appears in the API and its OpenAPI document.
+
+``immediate`` and ``immediate_since`` come from the diagram (the user task's ``camunda:property`` ``immediate``,
+see ``engine.bpmn.effects.immediacy``): work to be done "at the first moment" (第一时间, docs/DECISIONS.md D21;
+立即报告, D17) has no deadline of its own and is never shown as having "no time limit": it is shown as immediate,
+with the time elapsed since ``immediate_since`` (for the five firsts: when the incident was recorded).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ class TaskView:
     created_at: datetime
     ended_at: datetime | None
     ended_by: str | None
+    immediate: bool
+    immediate_since: datetime | None
     overdue: bool = False
 
     @classmethod

@@ -79,11 +79,14 @@ SPEC: dict[str, dict[str, str | None]] = {
         "Task_WrittenInitialReport": "duty_officer",
         "Task_LeaderSignOff": "leader",
         "Task_SendInitialReport": "duty_officer",
+        "Task_ConfirmInitialReportDelivery": "duty_officer",
         "Task_SignOffFollowUpReport": "leader",
         "Task_SendFollowUpReport": "duty_officer",
         "Task_SignOffFinalReport": "leader",
         "Task_SendFinalReport": "duty_officer",
         "Task_OverdueReportEscalation": "leader",
+        "Task_ProposeResponseLevel": "leader",
+        "Task_NotifyAdjacentRegions": "emergency_office",
         "Task_DispatchToScene": "emergency_office",
         "Task_DispatchCityWorkGroup": "emergency_office",
         "Task_LeaderOnScene": "leader",
@@ -95,10 +98,10 @@ SPEC: dict[str, dict[str, str | None]] = {
         "Task_FollowUpReport": "duty_officer",
         "Service_ReEvaluateEscalation": None,
         "Task_ReReportAtNewLevel": "duty_officer",
-        "Task_DeclareEmergencyEnded": "leader",
+        "Task_RequestEmergencyEnd": "leader",
+        "Task_RecordEndDeclaration": "emergency_office",
         "Task_FinalReport": "duty_officer",
-        "Task_DamageAssessment": "emergency_office",
-        "Task_PublishAssessment": "press_office",
+        "Task_ConfirmFinalReportDelivery": "duty_officer",
         "End_ResponseClosed": None,
     },
     "investigation_accountability": {
@@ -812,6 +815,7 @@ TIMERS = {
     "five_firsts": [
         ("Task_InitialReport", "initial_report_due_at", "Task_OverdueReportEscalation", "leader"),
         ("Task_ReReportAtNewLevel", "rereport_due_at", "Task_OverdueReReportEscalation", "leader"),
+        ("Task_NotifyAdjacentRegions", "adjacent_notification_due_at", "Task_OverdueAdjacentNotification", "leader"),
     ],
     "investigation_accountability": [
         ("Task_InvestigationReport", "investigation_report_due_at", "Task_OverdueInvestigationReport", "leader"),
@@ -915,9 +919,14 @@ def test_five_firsts_grades_with_the_rules_and_ends_by_starting_the_investigatio
     assert props["link_kind"] == "investigation"
     passed = props["variables"].split(",")
     assert {"escalation", "emergency_ended_at", "direct_loss_yuan", *FACTS} <= set(passed)
-    assert [f.get("targetRef") for f in d.outgoing("Service_StartInvestigation")] == ["End_ResponseClosed"]
+    # the investigation starts once the declared end has joined the five firsts, before the final report
+    assert [f.get("targetRef") for f in d.outgoing("Service_StartInvestigation")] == ["Task_FinalReport"]
     split = d.outgoing("Gateway_FiveFirstsSplit")
-    assert d.kind("Gateway_FiveFirstsSplit") == "parallelGateway" and len(split) == 5
+    assert d.kind("Gateway_FiveFirstsSplit") == "parallelGateway" and len(split) == 7  # the five firsts, plus:
+    assert {after_merges(d, f.get("targetRef")) for f in split} >= {
+        "Task_ProposeResponseLevel",
+        "Gateway_AdjacentNotificationRequired",
+    }
 
 
 def test_case_review_can_start_plan_revision_with_incident_lessons() -> None:
@@ -934,13 +943,16 @@ def test_case_review_can_start_plan_revision_with_incident_lessons() -> None:
 
 
 def test_follow_up_reporting_can_end_so_the_five_firsts_can_join() -> None:
-    """A parallel join waits for every branch: the follow-up loop ends when the leader declares the end."""
+    """A parallel join waits for every branch: the follow-up loop ends when the government's declaration of the
+    end, which the bureau requested, is recorded (ERL2024 Art.86)."""
     d = load("five_firsts")
     assert outcome(d, "Gateway_EndProposed", {"propose_emergency_end": False}) == "Gateway_FollowUpMerge"
-    assert outcome(d, "Gateway_EndProposed", {"propose_emergency_end": True}) == "Task_DeclareEmergencyEnded"
+    assert outcome(d, "Gateway_EndProposed", {"propose_emergency_end": True}) == "Task_RequestEmergencyEnd"
+    assert outcome(d, "Gateway_EndRequested", {"end_requested": False}) == "Gateway_FollowUpMerge"
+    assert outcome(d, "Gateway_EndRequested", {"end_requested": True}) == "Task_RecordEndDeclaration"
     assert outcome(d, "Gateway_EmergencyEnded", {"emergency_ended": False}) == "Gateway_FollowUpMerge"
     assert outcome(d, "Gateway_EmergencyEnded", {"emergency_ended": True}) == "Script_CarryLatestSituation"
-    assert "emergency_ended_at" in d.form("Task_DeclareEmergencyEnded")
+    assert "emergency_ended_at" in d.form("Task_RecordEndDeclaration")
 
 
 def test_the_latest_facts_and_decision_survive_the_join() -> None:

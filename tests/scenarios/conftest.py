@@ -106,6 +106,14 @@ FORM_VALUES: dict[str, Any] = {
     "sign_off_opinion": "同意报送",
     "overdue_reason": "值班人员现场核实耗时过长，未先行电话报告",
     "overdue_action": "立即电话报告并指定专人在30分钟内补报书面材料",
+    # every recipient of a written report is confirmed one by one (送达确认)
+    "delivered": True,
+    # the bureau's proposal of a response level (ERL2024 Art.71-72) and the neighbours' notice (O17 Art.8)
+    "adopt_decided_response_level": True,
+    "response_proposal_to": "临江县人民政府",
+    "adjacent_regions_notified": "临海县生态环境分局（下游相邻县）",
+    "adjacent_overdue_reason": "值班人员未及时掌握污染团已进入相邻县界",
+    "adjacent_overdue_action": "立即电话通报并补发书面通报",
     # follow-up reports and level changes
     "response_progress": "沟渠拦截坝运行正常，活性炭吸附持续进行，厂区雨水排口已封堵",
     "propose_emergency_end": False,
@@ -116,7 +124,11 @@ FORM_VALUES: dict[str, Any] = {
     "rereport_overdue_action": "责成值班室立即按新级别补报",
     "adjustment_notes": "已按新级别派出市局工作组，带班领导赶赴现场，安排召开新闻发布会",
     "lower_level_opinion": "经核实疏散人数统计有误，同意按较低级别响应",
+    "end_requested": True,
+    "end_requested_to": "临江县人民政府",
+    "end_request_basis": "污染源已切断，连续三次监测达标，威胁和危害已得到控制",
     "emergency_ended": True,
+    "end_declared_by": "临江县人民政府（临政发〔2026〕12号）",
     "end_declaration_basis": "污染源已切断，连续三次监测达标，次生风险已消除",
     # scene
     "dispatched_personnel": "应急科张明、赵磊，执法大队陈刚、刘洋",
@@ -500,9 +512,13 @@ class Desk:
         raise AssertionError(f"instance {instance_id} did not settle in {max_steps} steps")
 
     def sign_and_send_initial(self, instance_id: int, **sign_off: Any) -> dict[str, Any]:
-        """The leader signs the written initial report off (O17 Art.14), then the duty officer sends it."""
+        """The leader signs the written initial report off (O17 Art.14), then the duty officer sends it and
+        confirms its delivery to every recipient of the decision (one checklist item each)."""
         self.complete("leader", "Task_LeaderSignOff", instance_id, **sign_off)
-        return self.complete("duty", "Task_SendInitialReport", instance_id)
+        sent = self.complete("duty", "Task_SendInitialReport", instance_id)
+        for _ in sent["data"]["escalation"]["report_to"]:
+            sent = self.complete("duty", "Task_ConfirmInitialReportDelivery", instance_id)
+        return sent
 
     def follow_up(self, instance_id: int, **report: Any) -> dict[str, Any]:
         """A follow-up report (续报): written by the duty officer, signed off by the leader, then sent."""
@@ -514,14 +530,14 @@ class Desk:
         self, business_key: str, discovered_at: str, ended_at: str, **fact_changes: Any
     ) -> tuple[int, int]:
         """A whole five_firsts response on its usual path: every lane does its part, one follow-up report with the
-        same facts proposes the end, the leader ends the emergency at ``ended_at``. Returns (five_firsts id,
-        investigation_accountability id)."""
+        same facts proposes the end, the leader requests it and the government declares it at ``ended_at``.
+        Returns (five_firsts id, investigation_accountability id)."""
         iid = self.record_incident(business_key, discovered_at, **fact_changes)
         done = self.drive(
             iid,
             answers={
                 "Task_FollowUpReport": {**self.facts(**fact_changes), "propose_emergency_end": True},
-                "Task_DeclareEmergencyEnded": {"emergency_ended_at": ended_at},
+                "Task_RecordEndDeclaration": {"emergency_ended_at": ended_at},
                 "Task_HoldPressConference": {"press_conference_held": True},
             },
         )

@@ -20,6 +20,7 @@ BRANCHES = {  # the five firsts, each READY in its own lane right after grading
     "Task_PublishInformation": "press_office",
     "Task_PreliminaryInvestigation": "enforcement",
 }
+PROPOSAL = {"Task_ProposeResponseLevel": "leader"}  # beside them: the bureau proposes a response level
 MAJOR_REPORT_TO = ["county_government", "provincial_eeb", "mee"]
 COUNTY_REPORT_TO = ["county_government", "city_eeb"]
 
@@ -45,15 +46,17 @@ def test_level_iv_incident_without_trigger_follows_the_four_hour_procedure(desk)
     desk.complete("duty", "Task_RecordIncident", iid, discovered_at=DISCOVERED, **desk.facts())
 
     # graded by the rules: level IV, no Art.4 trigger → 4 hours, county procedure, no work group, no leader on scene
-    assert desk.ready(iid) == BRANCHES
+    assert desk.ready(iid) == {**BRANCHES, **PROPOSAL}
     for user, element in (
         ("duty", "Task_InitialReport"),
         ("office", "Task_DispatchToScene"),
         ("monitor", "Task_MonitoringPlan"),
         ("press", "Task_PublishInformation"),
         ("enforcement", "Task_PreliminaryInvestigation"),
+        ("leader", "Task_ProposeResponseLevel"),
     ):
         assert [t["element_id"] for t in desk.inbox(user, iid)] == [element]
+    desk.complete("leader", "Task_ProposeResponseLevel", iid)
     assert desk.inbox("leader", iid) == []
     data = desk.data(iid)
     esc = data["escalation"]
@@ -102,6 +105,10 @@ def test_level_iv_incident_without_trigger_follows_the_four_hour_procedure(desk)
     desk.complete("leader", "Task_LeaderSignOff", iid)
     assert desk.ready(iid) == {"Task_SendInitialReport": "duty_officer"}
     desk.complete("duty", "Task_SendInitialReport", iid)
+    # every recipient of the decision (county government, city EEB) is confirmed as delivered
+    for _ in COUNTY_REPORT_TO:
+        assert desk.ready(iid) == {"Task_ConfirmInitialReportDelivery": "duty_officer"}
+        desk.complete("duty", "Task_ConfirmInitialReportDelivery", iid)
     assert desk.ready(iid) == {"Task_FollowUpReport": "duty_officer"}
     desk.complete("duty", "Task_FollowUpReport", iid, propose_emergency_end=True, **desk.facts())
     assert desk.ready(iid) == {"Task_SignOffFollowUpReport": "leader"}
@@ -109,18 +116,22 @@ def test_level_iv_incident_without_trigger_follows_the_four_hour_procedure(desk)
     assert desk.ready(iid) == {"Task_SendFollowUpReport": "duty_officer"}
     desk.complete("duty", "Task_SendFollowUpReport", iid)
     assert desk.data(iid)["level_change"] == "unchanged"
-    assert desk.ready(iid) == {"Task_DeclareEmergencyEnded": "leader"}
-    desk.complete("leader", "Task_DeclareEmergencyEnded", iid, emergency_ended=True, emergency_ended_at=ENDED)
+    # ERL2024 Art.86: the bureau requests the end; the government declares it, and the bureau records that
+    assert desk.ready(iid) == {"Task_RequestEmergencyEnd": "leader"}
+    desk.complete("leader", "Task_RequestEmergencyEnd", iid, end_requested=True)
+    assert desk.ready(iid) == {"Task_RecordEndDeclaration": "emergency_office"}
+    desk.complete("office", "Task_RecordEndDeclaration", iid, emergency_ended=True, emergency_ended_at=ENDED)
+    # the investigation starts at the declared end, before the final report (no damage assessment here)
+    assert [i["definition_key"] for i in desk.by_business_key(bk)] == ["five_firsts", "investigation_accountability"]
     assert desk.ready(iid) == {"Task_FinalReport": "duty_officer"}
     desk.complete("duty", "Task_FinalReport", iid)
     assert desk.ready(iid) == {"Task_SignOffFinalReport": "leader"}
     desk.complete("leader", "Task_SignOffFinalReport", iid)
     assert desk.ready(iid) == {"Task_SendFinalReport": "duty_officer"}
     desk.complete("duty", "Task_SendFinalReport", iid)
-    assert desk.ready(iid) == {"Task_DamageAssessment": "emergency_office"}
-    desk.complete("office", "Task_DamageAssessment", iid)
-    assert desk.ready(iid) == {"Task_PublishAssessment": "press_office"}
-    done = desk.complete("press", "Task_PublishAssessment", iid)
+    assert desk.ready(iid) == {"Task_ConfirmFinalReportDelivery": "duty_officer"}
+    desk.complete("duty", "Task_ConfirmFinalReportDelivery", iid)
+    done = desk.complete("duty", "Task_ConfirmFinalReportDelivery", iid)
 
     assert done["status"] == "completed" and done["ready_tasks"] == [] and done["ended_at"]
     path = desk.touched(iid)
@@ -204,7 +215,7 @@ def test_level_ii_incident_sends_work_group_and_leader_holds_press_conference_th
                 **desk.facts(evacuated=20000, direct_loss_yuan=30_000_000),
                 "propose_emergency_end": True,
             },
-            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
+            "Task_RecordEndDeclaration": {"emergency_ended_at": ENDED},
         },
     )
     assert done["status"] == "completed"
@@ -326,7 +337,7 @@ def test_sensitive_level_iv_incident_sends_the_work_group(desk, changes, minutes
     ready = desk.ready(iid)
     assert ready["Task_DispatchCityWorkGroup"] == "emergency_office"
     assert ready["Task_LeaderOnScene"] == "leader" and ready["Task_ArriveOnScene"] == "enforcement"
-    assert [t["element_id"] for t in desk.inbox("leader", iid)] == ["Task_LeaderOnScene"]
+    assert {t["element_id"] for t in desk.inbox("leader", iid)} == {"Task_LeaderOnScene", "Task_ProposeResponseLevel"}
 
     desk.complete(
         "press", "Task_PublishInformation", iid, press_conference_held=False, information_updates_pending=False
@@ -354,6 +365,8 @@ def test_phone_report_is_followed_by_a_written_one_and_meets_the_deadline(desk):
     desk.complete("leader", "Task_LeaderSignOff", iid, signing_official="李建国（分局局长）")
     assert desk.ready(iid)["Task_SendInitialReport"] == "duty_officer"
     desk.complete("duty", "Task_SendInitialReport", iid, written_report_form="fax")
+    desk.complete("duty", "Task_ConfirmInitialReportDelivery", iid)
+    desk.complete("duty", "Task_ConfirmInitialReportDelivery", iid)
     assert desk.ready(iid)["Task_FollowUpReport"] == "duty_officer"
 
     assert desk.completed_elements(iid) == [
@@ -362,6 +375,8 @@ def test_phone_report_is_followed_by_a_written_one_and_meets_the_deadline(desk):
         "Task_WrittenInitialReport",
         "Task_LeaderSignOff",
         "Task_SendInitialReport",
+        "Task_ConfirmInitialReportDelivery",
+        "Task_ConfirmInitialReportDelivery",
     ]
     data = desk.data(iid)
     assert data["channel"] == "phone" and data["written_report_form"] == "fax"
@@ -407,14 +422,14 @@ def test_follow_up_report_raising_the_level_reopens_reporting_at_the_new_level(d
         press_conference_arranged=True,
     )
     ready = desk.ready(iid)
-    assert ready["Task_FollowUpReport"] == "duty_officer" and "Task_DeclareEmergencyEnded" not in ready
+    assert ready["Task_FollowUpReport"] == "duty_officer" and "Task_RequestEmergencyEnd" not in ready
 
     desk.clock.set(utc(2026, 4, 14, 5, 0))
     done = desk.drive(
         iid,
         answers={
             "Task_FollowUpReport": {**raised, "propose_emergency_end": True},
-            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
+            "Task_RecordEndDeclaration": {"emergency_ended_at": ENDED},
             "Task_HoldPressConference": {"press_conference_held": True},
         },
     )
@@ -477,7 +492,7 @@ def test_follow_up_report_lowering_the_level_needs_the_leaders_confirmation(desk
         iid,
         answers={
             "Task_FollowUpReport": {**lowered, "propose_emergency_end": True},
-            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
+            "Task_RecordEndDeclaration": {"emergency_ended_at": ENDED},
         },
     )
     assert done["status"] == "completed"
@@ -499,7 +514,7 @@ def test_late_initial_report_goes_to_the_leader_and_stays_visible(desk):
     ready = desk.ready(iid)
     assert ready["Task_OverdueReportEscalation"] == "leader"
     assert ready["Task_InitialReport"] == "duty_officer"  # the report stays open: 迟报 is late, not cancelled
-    assert [t["element_id"] for t in desk.inbox("leader", iid)] == ["Task_OverdueReportEscalation"]
+    assert {t["element_id"] for t in desk.inbox("leader", iid)} == {"Task_OverdueReportEscalation", *PROPOSAL}
     late = desk.api.get("/api/v1/tasks?overdue=true", as_="duty").get_json()
     assert [(t["element_id"], t["overdue"]) for t in late] == [("Task_InitialReport", True)]
     [fired] = desk.events(iid, "timer_fired")
@@ -522,7 +537,7 @@ def test_late_initial_report_goes_to_the_leader_and_stays_visible(desk):
         iid,
         answers={
             "Task_FollowUpReport": {**desk.facts(), "propose_emergency_end": True},
-            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
+            "Task_RecordEndDeclaration": {"emergency_ended_at": ENDED},
         },
     )
     assert done["status"] == "completed"
@@ -567,7 +582,7 @@ def test_raised_decision_reaches_the_investigation_intact_when_the_emergency_is_
         iid,
         answers={
             "Task_FollowUpReport": {**raised, "propose_emergency_end": True},
-            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
+            "Task_RecordEndDeclaration": {"emergency_ended_at": ENDED},
             "Task_HoldPressConference": {"press_conference_held": True},
         },
     )
@@ -606,7 +621,7 @@ def test_written_reports_are_signed_off_before_they_are_sent_and_a_late_sending_
     assert ready["Task_OverdueInitialReportSend"] == "leader" and "Task_OverdueReportEscalation" not in ready
     desk.complete("duty", "Task_SendInitialReport", iid)
     desk.complete("leader", "Task_OverdueInitialReportSend", iid)
-    assert desk.ready(iid)["Task_FollowUpReport"] == "duty_officer"
+    assert desk.ready(iid)["Task_ConfirmInitialReportDelivery"] == "duty_officer"
 
 
 def test_a_late_initial_report_is_escalated_once_and_a_timely_phone_report_not_at_all(desk):

@@ -42,7 +42,7 @@ def test_five_firsts_with_a_thousand_follow_up_reports_completes_and_replays(des
         iid,
         answers={
             "Task_FollowUpReport": {**facts, "propose_emergency_end": True},
-            "Task_DeclareEmergencyEnded": {"emergency_ended_at": ENDED},
+            "Task_RecordEndDeclaration": {"emergency_ended_at": ENDED},
         },
     )
     assert done["status"] == "completed"

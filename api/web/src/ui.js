@@ -49,11 +49,40 @@ export function updateCountdown(el, now) {
     : t('task.dueIn', { d: formatDuration(due - now) });
 }
 
-/** Ticks every countdown on the page once a second; returns the function that stops it. */
+/** The live time elapsed since `since` (ISO), e.g. since the incident was recorded. */
+export function elapsed(since) {
+  const el = h('span', { class: 'elapsed', dataset: { since: since || '' } });
+  updateElapsed(el, Date.now());
+  return el;
+}
+
+export function updateElapsed(el, now) {
+  const since = el.dataset.since ? Date.parse(el.dataset.since) : NaN;
+  el.textContent = Number.isNaN(since) ? '' : t('task.elapsed', { d: formatDuration(Math.max(0, now - since)) });
+}
+
+/**
+ * A task's time limit as people read it. Work to be done at the first moment (the five firsts, an immediate
+ * report: `task.immediate`) has no deadline of its own yet is the most urgent there is, so it is never shown as
+ * "no time limit": it reads 立即 with the time elapsed since its clock started, plus the countdown when a target
+ * or grace gives it a due time. Other tasks show their countdown, or that they have no time limit.
+ */
+export function timeLimit(task) {
+  const parts = [];
+  if (task.immediate) {
+    parts.push(h('strong', { class: 'immediate-badge' }, t('task.immediate')), ' ', elapsed(task.immediate_since));
+    if (task.due_at) parts.push(' · ');
+  }
+  if (task.due_at || !task.immediate) parts.push(countdown(task.due_at, task.overdue));
+  return parts;
+}
+
+/** Ticks every countdown and elapsed time on the page once a second; returns the function that stops it. */
 export function tickCountdowns(root) {
   const timer = setInterval(() => {
     const now = Date.now();
     root.querySelectorAll('.countdown').forEach((el) => updateCountdown(el, now));
+    root.querySelectorAll('.elapsed').forEach((el) => updateElapsed(el, now));
   }, 1000);
   return () => clearInterval(timer);
 }

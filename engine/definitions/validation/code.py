@@ -8,6 +8,7 @@ from typing import cast
 
 from lxml import etree
 
+from engine.bpmn.effects import IMMEDIATE, IMMEDIATE_SINCE
 from engine.definitions.validation.problems import WARNING
 from engine.definitions.validation.timers import TimerChecks
 from engine.definitions.validation.vocabulary import CAMUNDA_NS, _is_bpmn, _local, _q, _quote, _text
@@ -22,7 +23,9 @@ class CodeChecks(TimerChecks):
     def _check_code(self, root: etree._Element) -> None:
         for element in root.iter(etree.Element):
             if not _is_bpmn(element):
-                if etree.QName(element).namespace == CAMUNDA_NS and _local(element) in (
+                if etree.QName(element).namespace == CAMUNDA_NS and _local(element) == "property":
+                    self._check_task_property(element)
+                elif etree.QName(element).namespace == CAMUNDA_NS and _local(element) in (
                     "executionListener",
                     "taskListener",
                 ):
@@ -67,6 +70,28 @@ class CodeChecks(TimerChecks):
                         element, payload, "message payload expression", "expression_syntax", owner=element.getparent()
                     )
             self._collect_definitions(element)
+
+    def _check_task_property(self, element: etree._Element) -> None:
+        """The user-task properties the engine evaluates (``immediate``, ``immediate_since``) are diagram code."""
+        name = element.get("name")
+        if name not in (IMMEDIATE, IMMEDIATE_SINCE):
+            return
+        properties = element.getparent()
+        extensions = properties.getparent() if properties is not None else None
+        task = extensions.getparent() if extensions is not None else None
+        if task is None or not _is_bpmn(task, "userTask"):
+            self.add(
+                "misplaced_property",
+                f"camunda:property {_quote(name)} marks user tasks; on this element the engine ignores it",
+                element,
+                self._owner_id(task if task is not None else element),
+                severity=WARNING,
+            )
+            return
+        what = "condition" if name == IMMEDIATE else "expression"
+        self._check_expression(
+            element, element.get("value"), f"camunda:property {name} {what}", "expression_syntax", owner=task
+        )
 
     def _collect_definitions(self, element: etree._Element) -> None:
         local = _local(element)

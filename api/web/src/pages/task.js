@@ -5,7 +5,7 @@ import { formVocabulary } from '../bpmn/forms.js';
 import { append, h } from '../dom.js';
 import { t } from '../i18n.js';
 import { collectValues, renderForm, showErrors } from '../form.js';
-import { countdown, errorText, formatTime, notice, tickCountdowns } from '../ui.js';
+import { errorText, formatTime, notice, tickCountdowns, timeLimit } from '../ui.js';
 import { escalationPanel } from './escalation.js';
 
 export async function taskPage(main, { args, navigate }) {
@@ -48,7 +48,7 @@ export async function taskPage(main, { args, navigate }) {
     h('h1', {}, task.name || task.element_id),
     h('p', { class: 'task-meta' },
       t('task.lane', { lane: task.lane_name || task.lane || '—' }), ' · ',
-      t('task.deadline'), ' ', countdown(task.due_at, task.overdue),
+      t('task.deadline'), ' ', ...timeLimit(task),
       task.due_at ? ` (${formatTime(task.due_at)})` : '', ' · ',
       h('code', {}, task.element_id)),
     h('div', { class: 'task-layout' },
