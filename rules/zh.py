@@ -105,8 +105,8 @@ def value_label(fact: str, value: object) -> str:
 
 def _shown(fact: str, value: object) -> str:
     label, unit = FACT_LABELS.get(fact, (fact, ""))
-    if unit:
-        return f"{label} {value_label(fact, value)} {unit}"
+    if unit:  # a count or an amount
+        return f"{label} {format_value(value)} {unit}"
     return f"{label}：{value_label(fact, value)}"
 
 
