@@ -11,7 +11,7 @@ through ``rules.host``. The rest of the project uses what is exported here and n
 from rules.decision import DECISION_FIELDS, Decision, RuleRef, RulesetRef
 from rules.errors import FactsInvalid, RulesEngineError, RulesError, RulesetInvalid, RulesetNotFound
 from rules.evaluator import DEFAULT_BASELINE, decide, default_ruleset
-from rules.facts import FACT_SPECS, IncidentFacts
+from rules.facts import FACT_SPECS, OPTIONAL_FACT_SPECS, IncidentFacts
 from rules.facts import parse as parse_facts
 from rules.outputs import Investigation, OnwardReport
 from rules.ruleset import Rule, Ruleset, bundled, check_overlay, load_bundled, parse_ruleset
@@ -20,6 +20,7 @@ __all__ = [
     "DECISION_FIELDS",
     "DEFAULT_BASELINE",
     "FACT_SPECS",
+    "OPTIONAL_FACT_SPECS",
     "Decision",
     "FactsInvalid",
     "IncidentFacts",

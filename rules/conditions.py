@@ -20,7 +20,7 @@ Conditions are never evaluated in Python: ``compiler`` turns them into durable-r
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -236,13 +236,41 @@ def _test(comparison: Comparison) -> str | None:
     return "not empty"
 
 
-def describe(condition: Condition, values: Mapping[str, Any]) -> str:
+@dataclass(frozen=True)
+class Wording:
+    """How ``describe`` puts a condition into words. One walk over the condition, two languages: the English of
+    the contract's ``reasons`` (``ENGLISH``) and the Chinese of ``reasons_zh`` (``rules.zh.CHINESE``), so the two
+    renderings of a reason can never say different things."""
+
+    every_incident: str
+    and_joiner: str
+    or_joiner: str
+    test_joiner: str
+    with_tests: str  # "{shown}" and "{tests}": a fact's value with the thresholds it was tested against
+    nested: str  # "{text}": a group of conditions inside another
+    shown: Callable[[str, object], str]  # (fact, value) -> the fact with its value
+    test: Callable[[Comparison], str | None]  # the threshold part, None when the value shown says it
+
+
+ENGLISH = Wording(
+    every_incident="every incident",
+    and_joiner=", ",
+    or_joiner=" or ",
+    test_joiner=", ",
+    with_tests="{shown} ({tests})",
+    nested="({text})",
+    shown=lambda fact, value: f"{fact}={format_value(value)}",
+    test=_test,
+)
+
+
+def describe(condition: Condition, values: Mapping[str, Any], wording: Wording = ENGLISH) -> str:
     """Render a condition with the incident's values, e.g. ``deaths=12 (≥ 10, < 30)``."""
     if isinstance(condition, Always):
-        return "every incident"
+        return wording.every_incident
     if isinstance(condition, Comparison):
-        return _describe_group(condition.fact, [condition], values)
-    joiner = ", " if isinstance(condition, AllOf) else " or "
+        return _describe_group(condition.fact, [condition], values, wording)
+    joiner = wording.and_joiner if isinstance(condition, AllOf) else wording.or_joiner
     chunks: list[list[Comparison] | Condition] = []
     for item in condition.items:
         last = chunks[-1] if chunks else None
@@ -259,14 +287,15 @@ def describe(condition: Condition, values: Mapping[str, Any]) -> str:
     parts = []
     for chunk in chunks:
         if isinstance(chunk, list):
-            parts.append(_describe_group(chunk[0].fact, chunk, values))
+            parts.append(_describe_group(chunk[0].fact, chunk, values, wording))
         else:
-            text = describe(chunk, values)
-            parts.append(f"({text})" if isinstance(chunk, (AllOf, AnyOf)) and len(chunk.items) > 1 else text)
+            text = describe(chunk, values, wording)
+            nested = isinstance(chunk, (AllOf, AnyOf)) and len(chunk.items) > 1
+            parts.append(wording.nested.format(text=text) if nested else text)
     return joiner.join(parts)
 
 
-def _describe_group(fact: str, group: list[Comparison], values: Mapping[str, Any]) -> str:
-    tests = [t for t in (_test(c) for c in group) if t]
-    shown = f"{fact}={format_value(values.get(fact))}"
-    return f"{shown} ({', '.join(tests)})" if tests else shown
+def _describe_group(fact: str, group: list[Comparison], values: Mapping[str, Any], wording: Wording) -> str:
+    tests = [t for t in (wording.test(c) for c in group) if t]
+    shown = wording.shown(fact, values.get(fact))
+    return wording.with_tests.format(shown=shown, tests=wording.test_joiner.join(tests)) if tests else shown

@@ -12,13 +12,13 @@ from typing import Any
 
 from rules.compiler import MARKER, Plan, PlannedRule, build_plan, plan_key
 from rules.decision import Decision, assemble, derived_values
-from rules.facts import FACT_SPECS, IncidentFacts, parse
+from rules.facts import ALL_FACT_SPECS, IncidentFacts, parse
 from rules.host import Evaluates, RulesHost, get_host
 from rules.host import clear_caches as clear_host
 from rules.ruleset import Ruleset, bundled
 
 DEFAULT_BASELINE = "cn-national-2015"
-_FACT_NAMES = tuple(spec.name for spec in FACT_SPECS)
+_FACT_NAMES = tuple(spec.name for spec in ALL_FACT_SPECS)
 _plans: dict[tuple[str, ...], Plan] = {}
 _plans_lock = threading.Lock()
 

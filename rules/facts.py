@@ -1,8 +1,10 @@
 """Incident facts: the input half of the escalation contract (docs/ESCALATION.md, §Facts).
 
-Every field is required here. Filling defaults for a first report is the API's business; the rules layer must
-never guess a fact, because a guessed ``deaths`` or ``cross_boundary`` silently changes who is told and how
-fast.
+The fifteen facts of ``FACT_SPECS`` are required here. Filling defaults for a first report is the API's business;
+the rules layer must never guess a fact, because a guessed ``deaths`` or ``cross_boundary`` silently changes who is
+told and how fast. The facts of ``OPTIONAL_FACT_SPECS`` (D18-D20) came later: each has a default that says
+"nothing of the kind" and so gives exactly the decision the facts gave before it existed; callers that know
+nothing of them need not send them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ class FactSpec:
     name: str
     kind: FactKind
     choices: tuple[str, ...] = ()
+    optional: bool = False
+    default: Any = None  # the value of an optional fact that was not sent
 
 
 WATER_SOURCE_INTERRUPTION = ("none", "township", "county", "city")
@@ -36,6 +40,8 @@ ECOLOGICAL_DAMAGE = (
 )
 CROSS_BOUNDARY = ("none", "county", "city", "province", "national")
 REPORTING_AUTHORITIES = ("county", "city")
+# NP2014 Annex 1 radiation row: 厂区内或设施内局部, 小范围, 较大范围, 大范围 (辐射污染后果) (D18)
+RADIATION_LEAK_EXTENTS = ("none", "facility", "small", "large", "wide")
 
 FACT_SPECS: tuple[FactSpec, ...] = (
     FactSpec("deaths", "count"),
@@ -54,7 +60,16 @@ FACT_SPECS: tuple[FactSpec, ...] = (
     FactSpec("sensitive_period", "bool"),
     FactSpec("reporting_authority", "enum", REPORTING_AUTHORITIES),
 )
-FACTS_BY_NAME: dict[str, FactSpec] = {spec.name: spec for spec in FACT_SPECS}
+# Optional facts (docs/DECISIONS.md, D18-D20), after the required ones in contract order.
+OPTIONAL_FACT_SPECS: tuple[FactSpec, ...] = (
+    FactSpec("radiation_acute_deaths", "count", optional=True, default=0),
+    FactSpec("radiation_sickness_cases", "count", optional=True, default=0),
+    FactSpec("radiation_leak_extent", "enum", RADIATION_LEAK_EXTENTS, optional=True, default="none"),
+    FactSpec("cross_boundary_possible", "enum", CROSS_BOUNDARY, optional=True, default="none"),
+    FactSpec("level_determined", "bool", optional=True, default=False),
+)
+ALL_FACT_SPECS = FACT_SPECS + OPTIONAL_FACT_SPECS
+FACTS_BY_NAME: dict[str, FactSpec] = {spec.name: spec for spec in ALL_FACT_SPECS}
 
 
 @dataclass(frozen=True)
@@ -76,11 +91,16 @@ class IncidentFacts:
     mass_incident: bool
     sensitive_period: bool
     reporting_authority: str
+    radiation_acute_deaths: int = 0
+    radiation_sickness_cases: int = 0
+    radiation_leak_extent: str = "none"
+    cross_boundary_possible: str = "none"
+    level_determined: bool = False
 
     def __post_init__(self) -> None:
         # Built directly (not through parse), the facts are checked all the same: decide() trusts this type.
         errors: list[FieldError] = []
-        for spec in FACT_SPECS:
+        for spec in ALL_FACT_SPECS:
             value, problem = _check(spec, getattr(self, spec.name))
             if problem:
                 errors.append({"field": spec.name, "message": problem})
@@ -95,13 +115,22 @@ class IncidentFacts:
         return parse(data)
 
     def to_dict(self) -> dict[str, Any]:
-        """The facts as JSON-ready data, in contract order (what the engine stores next to a decision)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        """The facts as JSON-ready data, in contract order (what the engine stores next to a decision).
+
+        An optional fact at its default is left out: the facts of an incident that does not use it read exactly
+        as they did before the fact existed.
+        """
+        out = {
+            spec.name: getattr(self, spec.name)
+            for spec in ALL_FACT_SPECS
+            if not spec.optional or getattr(self, spec.name) != spec.default
+        }
         out["sensitive_receptors"] = list(self.sensitive_receptors)
         return out
 
 
-assert tuple(f.name for f in fields(IncidentFacts)) == tuple(s.name for s in FACT_SPECS)
+assert tuple(f.name for f in fields(IncidentFacts)) == tuple(s.name for s in ALL_FACT_SPECS)
+assert all(getattr(IncidentFacts, s.name) == s.default for s in OPTIONAL_FACT_SPECS)
 
 
 def _check(spec: FactSpec, value: object) -> tuple[object, str | None]:
@@ -158,14 +187,18 @@ def _type_name(value: object) -> str:
 
 
 def parse(data: Mapping[str, Any]) -> IncidentFacts:
-    """Validate ``data`` against §Facts into ``IncidentFacts``; raise ``FactsInvalid`` with all errors at once."""
+    """Validate ``data`` against §Facts into ``IncidentFacts``; raise ``FactsInvalid`` with all errors at once.
+
+    A missing optional fact takes its default (the dataclass field's default, asserted equal to the spec's).
+    """
     if not isinstance(data, Mapping):
         raise FactsInvalid([{"field": "$", "message": f"facts must be an object, got {_type_name(data)}"}])
     errors: list[FieldError] = []
     values: dict[str, Any] = {}
-    for spec in FACT_SPECS:
+    for spec in ALL_FACT_SPECS:
         if spec.name not in data:
-            errors.append({"field": spec.name, "message": "required field is missing"})
+            if not spec.optional:
+                errors.append({"field": spec.name, "message": "required field is missing"})
             continue
         value, problem = _check(spec, data[spec.name])
         if problem:

@@ -9,9 +9,10 @@ deadline, the union of recipients, "any" for the yes/no duties. That is what let
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
+from types import MappingProxyType
 from typing import Any
 
 from rules.facts import FactSpec
@@ -21,6 +22,9 @@ LEVEL_RANK = {level: rank for rank, level in enumerate(reversed(LEVELS))}  # IV=
 ART4_CODES = ("art4_1", "art4_2", "art4_3", "art4_4", "art4_5")
 RESPONSE_LEADS = ("provincial_government", "city_government", "county_government")  # most senior first
 INVESTIGATION_LEADS = ("mee", "provincial_eeb", "city_eeb")  # most senior first
+# The firsts besides the report that a ruleset may give target minutes (docs/DECISIONS.md, D21): 第一时间赶赴现场,
+# 开展监测 (the monitoring plan), 发布信息, 组织开展调查. The report has its own deadline.
+FIRSTS = ("dispatch", "monitoring", "publication", "investigation")
 _IDENTIFIER = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -73,12 +77,25 @@ DERIVED_BY_OUTPUT = {
 OVERLAY_OUTPUTS = frozenset(
     {
         "initial_report_deadline_minutes",
+        "immediate_report_grace_minutes",
+        "first_targets_minutes",
+        "publication_deadline_minutes",
+        "press_conference_deadline_minutes",
         "report_to",
         "onward_reports",
         "notify_adjacent_regions",
         "dispatch_city_work_group",
         "leader_on_scene",
     }
+)
+
+# Outputs that are a number of minutes and combine to the smallest: a longer one in an overlay would loosen the
+# baseline (``ruleset.check_overlay``). ``first_targets_minutes`` holds one such number per first.
+CLOCK_OUTPUTS = (
+    "initial_report_deadline_minutes",
+    "immediate_report_grace_minutes",
+    "publication_deadline_minutes",
+    "press_conference_deadline_minutes",
 )
 
 # Outputs a baseline must set somewhere, or a decision field would silently fall back to its default.
@@ -129,6 +146,27 @@ def _deadline(value: object, cites: str) -> int | None:
     if value is None:  # "immediately" (立即), e.g. RAD Art.42; stricter than any number of minutes
         return None
     return _positive_int(value, "a deadline in minutes (or null for immediately)")
+
+
+def _minutes(value: object, cites: str) -> int:
+    return _positive_int(value, "a number of minutes")
+
+
+def _first_targets(value: object, cites: str) -> Mapping[str, int]:
+    """Target minutes per first (D21), in ``FIRSTS`` order whatever the order written."""
+    if not isinstance(value, dict) or not value:
+        raise OutputProblem(f"must be a non-empty mapping of {', '.join(FIRSTS)} to minutes")
+    for first in value:
+        if first not in FIRSTS:
+            raise OutputProblem(f"unknown first {first!r}; known: {', '.join(FIRSTS)}", f".{first}")
+    targets = {}
+    for first in FIRSTS:
+        if first in value:
+            try:
+                targets[first] = _positive_int(value[first], "a target in minutes")
+            except OutputProblem as exc:
+                raise OutputProblem(str(exc), f".{first}") from None
+    return MappingProxyType(targets)
 
 
 def _identifier(value: object, path: str) -> str:
@@ -202,6 +240,10 @@ OUTPUT_CHECKS: dict[str, Callable[[object, str], object]] = {
     "radiation_event": _true,
     "treat_as_major_for_reporting": _true,
     "initial_report_deadline_minutes": _deadline,
+    "immediate_report_grace_minutes": _minutes,
+    "first_targets_minutes": _first_targets,
+    "publication_deadline_minutes": _minutes,
+    "press_conference_deadline_minutes": _minutes,
     "report_to": _recipients,
     "onward_reports": _onward,
     "notify_adjacent_regions": _true,

@@ -36,8 +36,9 @@ import yaml
 
 from rules.conditions import Condition, ConditionParser, facts_read, may_fire_together
 from rules.errors import Problem, RulesetInvalid, RulesetNotFound
-from rules.facts import FACT_SPECS
+from rules.facts import ALL_FACT_SPECS
 from rules.outputs import (
+    CLOCK_OUTPUTS,
     DERIVED_BY_OUTPUT,
     DERIVED_FACT_SPECS,
     LEVELS,
@@ -52,7 +53,7 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
 _RULE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,79}$")
 _TOP_KEYS = {"name", "version", "kind", "base", "description", "floor", "rules"}
 _RULE_KEYS = {"id", "cites", "description", "when", "then"}
-CONDITION_FACTS = {spec.name: spec for spec in (*FACT_SPECS, *DERIVED_FACT_SPECS)}
+CONDITION_FACTS = {spec.name: spec for spec in (*ALL_FACT_SPECS, *DERIVED_FACT_SPECS)}
 DERIVED_FACTS = frozenset(spec.name for spec in DERIVED_FACT_SPECS)
 
 Report = Callable[[str | None, str, str], None]  # (rule id, field, message)
@@ -353,15 +354,27 @@ def assign_layers(rules: Sequence[Rule]) -> tuple[list[int], list[int]]:
     return layers, sorted(cyclic)
 
 
+def _clocks(rule: Rule) -> dict[str, int]:
+    """The numbers of minutes a rule sets, by output; a first's target as ``first_targets_minutes.<first>``.
+
+    ``null`` ("immediately") is left out: no number can be stricter, and it always wins.
+    """
+    clocks = {key: rule.then[key] for key in CLOCK_OUTPUTS if rule.then.get(key) is not None}
+    for first, minutes in rule.then.get("first_targets_minutes", {}).items():
+        clocks[f"first_targets_minutes.{first}"] = minutes
+    return clocks
+
+
 def check_overlay(base: Ruleset, overlay: Ruleset) -> None:
     """Raise ``RulesetInvalid`` unless ``overlay`` is an overlay of ``base`` that can only tighten it
     (docs/DECISIONS.md, D16).
 
-    At run time the strictest deadline always wins, so an overlay cannot loosen anything in effect. This check
-    refuses, at deploy time, an overlay deadline that is longer than a base deadline for incidents both rules
-    could apply to (their conditions do not demand different values of one enum or boolean fact): such a rule
-    says something the engine will not do. "Immediately" (null) base deadlines are left out: no number can be
-    stricter, and they always win.
+    At run time the strictest clock always wins, so an overlay cannot loosen anything in effect. This check
+    refuses, at deploy time, an overlay number of minutes (a deadline, the grace of an immediate report, a
+    publication deadline, a first's target: ``outputs.CLOCK_OUTPUTS`` and each key of ``first_targets_minutes``)
+    that is longer than the base's for the same output and for incidents both rules could apply to (their
+    conditions do not demand different values of one enum or boolean fact): such a rule says something the engine
+    will not do. "Immediately" (null) base deadlines are left out: no number can be stricter, and they always win.
     """
     problems: list[Problem] = []
     if base.kind != "baseline":
@@ -376,24 +389,21 @@ def check_overlay(base: Ruleset, overlay: Ruleset) -> None:
                 "message": f"{overlay.name} applies to {overlay.base}, not to {base.name}",
             }
         )
-    key = "initial_report_deadline_minutes"
-    base_deadlines = [r for r in base.rules if r.then.get(key) is not None]
+    base_clocks = [(base_rule, _clocks(base_rule)) for base_rule in base.rules]
     for rule in overlay.rules:
-        minutes = rule.then.get(key)
-        if minutes is None:
-            continue
-        for base_rule in base_deadlines:
-            if base_rule.then[key] < minutes and may_fire_together(rule.when, base_rule.when):
-                problems.append(
-                    {
-                        "rule": rule.id,
-                        "field": f"then.{key}",
-                        "message": f"{minutes} minutes would loosen {base.name} rule {base_rule.id!r} "
-                        f"({base_rule.then[key]} minutes) for the same incidents; an overlay "
-                        "may only tighten (D16)",
-                    }
-                )
-                break
+        for key, minutes in _clocks(rule).items():
+            for base_rule, clocks in base_clocks:
+                if key in clocks and clocks[key] < minutes and may_fire_together(rule.when, base_rule.when):
+                    problems.append(
+                        {
+                            "rule": rule.id,
+                            "field": f"then.{key}",
+                            "message": f"{minutes} minutes would loosen {base.name} rule {base_rule.id!r} "
+                            f"({clocks[key]} minutes) for the same incidents; an overlay "
+                            "may only tighten (D16)",
+                        }
+                    )
+                    break
     if problems:
         raise RulesetInvalid(problems, overlay.name)
 

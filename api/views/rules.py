@@ -24,7 +24,7 @@ def evaluate() -> Any:
       requestBody:
         required: true
         content:
-          application/json: {schema: {type: object, description: "the 15 incident facts of docs/ESCALATION.md, §Facts"}}
+          application/json: {schema: {type: object, description: "the incident facts of docs/ESCALATION.md, §Facts"}}
       responses:
         200: {content: {application/json: {schema: DecisionSchema}}}
         400: {content: {application/json: {schema: ErrorSchema}}}

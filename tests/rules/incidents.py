@@ -24,9 +24,19 @@ QUIET: dict[str, Any] = {
 }
 
 
+# The optional facts (D18-D20) and their defaults; QUIET leaves them out, as a caller that knows nothing of them.
+OPTIONAL: dict[str, Any] = {
+    "radiation_acute_deaths": 0,
+    "radiation_sickness_cases": 0,
+    "radiation_leak_extent": "none",
+    "cross_boundary_possible": "none",
+    "level_determined": False,
+}
+
+
 def incident(**overrides: Any) -> dict[str, Any]:
     """A fresh copy of the quiet incident (level IV, nothing triggered) with ``overrides`` applied."""
-    unknown = set(overrides) - set(QUIET)
+    unknown = set(overrides) - set(QUIET) - set(OPTIONAL)
     assert not unknown, f"not a fact: {unknown}"
     facts = {**QUIET, "sensitive_receptors": []}
     facts.update(overrides)
@@ -40,7 +50,7 @@ def random_incident(rng: random.Random) -> dict[str, Any]:
         bound = rng.choice(bounds)
         return max(0, bound + rng.choice([-1, 0, 0, 1, rng.randrange(-bound, bound + 1)]))
 
-    return {
+    facts = {
         "deaths": rng.choice([0, 0, near(1, 3, 10, 30)]),
         "injured_or_poisoned": rng.choice([0, 0, near(1, 10, 50, 100)]),
         "evacuated": rng.choice([0, 0, near(1, 5000, 10000, 50000)]),
@@ -67,3 +77,15 @@ def random_incident(rng: random.Random) -> dict[str, Any]:
         "sensitive_period": rng.random() < 0.25,
         "reporting_authority": rng.choice(["county", "city"]),
     }
+    # the optional facts: often left out (their defaults), sometimes sent, now and then sent at their default
+    optional = {
+        "radiation_acute_deaths": rng.choice([0, near(1, 3)]),
+        "radiation_sickness_cases": rng.choice([0, near(1, 10)]),
+        "radiation_leak_extent": rng.choice(["none", "facility", "small", "large", "wide"]),
+        "cross_boundary_possible": rng.choice(["none", "county", "city", "province", "national"]),
+        "level_determined": rng.random() < 0.5,
+    }
+    for name, value in optional.items():
+        if rng.random() < (0.08 if name.startswith("radiation_") else 0.3):
+            facts[name] = value
+    return facts

@@ -177,8 +177,9 @@ def test_bundled_rules_fire_exactly_when_their_conditions_hold(with_overlay: boo
 
 def test_layers_read_only_what_earlier_layers_decided() -> None:
     plan = plan_for(default_ruleset(), [bundled("city-60-30")])
-    # grading and `always` first; Art.4 after radiation_event; major after Art.4; deadlines after major
-    assert [len(layer.rules) for layer in plan.layers] == [36, 18, 2, 7]
+    # grading and `always` first; Art.4 after radiation_event; major (and the overlay's "major or sensitive", which
+    # reads the level and the Art.4 triggers) after Art.4; deadlines after major
+    assert [len(layer.rules) for layer in plan.layers] == [47, 21, 3, 6]
     setters: dict[str, int] = {}
     for planned in plan.rules:
         for fact in planned.rule.sets_derived:

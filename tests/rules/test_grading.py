@@ -171,6 +171,12 @@ def test_decision_has_exactly_the_contract_fields_and_is_json() -> None:
     assert set(DECISION_FIELDS) == {
         "level",
         "reasons",
+        "reasons_zh",
+        "immediate_report",
+        "immediate_report_grace_minutes",
+        "first_targets_minutes",
+        "publication_deadline_minutes",
+        "press_conference_deadline_minutes",
         "art4_triggers",
         "treat_as_major_for_reporting",
         "radiation_event",
@@ -188,7 +194,7 @@ def test_decision_has_exactly_the_contract_fields_and_is_json() -> None:
     }
     assert json.loads(json.dumps(data, ensure_ascii=False)) == data
     assert data["ruleset"]["name"] == "cn-national-2015"
-    assert data["ruleset"]["version"] == 1
+    assert data["ruleset"]["version"] == 2
     assert len(data["ruleset"]["sha256"]) == 64
     assert data["ruleset"]["overlays"] == []
 

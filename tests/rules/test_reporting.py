@@ -69,7 +69,7 @@ def test_art4_alone_puts_a_level_iv_event_on_the_major_procedure() -> None:
     assert decision["initial_report_deadline_minutes"] == 120
     assert decision["deadline_rule"] == {
         "ruleset": "cn-national-2015",
-        "version": 1,
+        "version": 2,
         "rule": "deadline-major-120",
     }
     assert decision["report_to"] == ["county_government", "provincial_eeb", "mee"]

@@ -19,7 +19,7 @@ from rules.evaluator import plan_for
 from tests.rules.incidents import incident
 
 ROOT = Path(__file__).resolve().parents[2]
-BASELINE_FILE = ROOT / "rules" / "rulesets" / "cn-national-2015.yaml"
+BASELINE_FILE = ROOT / "rules" / "rulesets" / "cn-national-2015-v2.yaml"
 
 
 def baseline_body() -> dict[str, Any]:
@@ -32,8 +32,14 @@ def rule(body: dict[str, Any], rule_id: str) -> dict[str, Any]:
 
 def test_bundled_rulesets() -> None:
     found = [(r.name, r.version, r.kind) for r in load_bundled()]
-    assert found == [("cn-national-2015", 1, "baseline"), ("city-60-30", 1, "overlay")]
+    assert found == [
+        ("cn-national-2015", 1, "baseline"),
+        ("cn-national-2015", 2, "baseline"),
+        ("city-60-30", 1, "overlay"),
+        ("city-60-30", 2, "overlay"),
+    ]
     base = bundled("cn-national-2015")
+    assert base.version == 2 and bundled("cn-national-2015", 1).version == 1
     assert base is default_ruleset()
     assert base.floor is not None and base.floor.level == "IV"
     assert len(base.rules) == len({r.id for r in base.rules}) > 50
@@ -106,7 +112,7 @@ INVALID = [
         "true or false",
     ),
     (_set("radiation-II", "when.value", []), "radiation-II", "when.value", "non-empty list"),
-    (_set("major-by-art4", "when.value", 1), "major-by-art4", "when.value", "takes no value"),
+    (_set("dispatch-by-art4", "when.value", 1), "dispatch-by-art4", "when.value", "takes no value"),
     (
         _set("ecology-I", "when", {"fact": "ecological_damage", "op": "=="}),
         "ecology-I",

@@ -11,7 +11,7 @@ from rules.ruleset import BUNDLED_DIR, canonical_json
 
 
 def test_load_reads_and_validates_a_file(tmp_path: Path) -> None:
-    path = BUNDLED_DIR / "cn-national-2015.yaml"
+    path = BUNDLED_DIR / "cn-national-2015-v2.yaml"
     loaded = Ruleset.load(path)
     assert loaded == default_ruleset()
     assert Ruleset.load(str(path)).sha256 == loaded.sha256
