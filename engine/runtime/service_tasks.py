@@ -27,6 +27,7 @@ from engine import calendar_cn, command_context
 from engine.command_context import LinkRequest
 from engine.errors import DataInvalid, EmflowError
 from engine.events import PendingEvent, json_safe
+from rules.facts import OPTIONAL_FACT_SPECS
 
 FACT_DEFAULTS: dict[str, Any] = {
     "deaths": 0,
@@ -54,6 +55,9 @@ def incident_facts(data: Mapping[str, Any]) -> dict[str, Any]:
     missing facts take defaults (nothing happened, county reporter) and are re-evaluated when follow-up reports
     bring them."""
     facts = {name: data.get(name, default) for name, default in FACT_DEFAULTS.items()}
+    # The optional facts (D18-D20) only when the data has them: facts recorded before they existed stay as they
+    # were, so their histories replay against the same facts.
+    facts.update({spec.name: data[spec.name] for spec in OPTIONAL_FACT_SPECS if spec.name in data})
     if facts["radioactive_source_class"] in ("", "none"):
         facts["radioactive_source_class"] = None
     receptors = facts["sensitive_receptors"]
