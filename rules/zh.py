@@ -74,7 +74,7 @@ VALUE_LABELS: dict[str, dict[str, str]] = {
     },
     "cross_boundary": _BOUNDARY,
     "cross_boundary_possible": {**_BOUNDARY, "national": "跨国境影响"},
-    "sensitive_receptors": {"school": "学校", "hospital": "医院", "residential": "居民聚居区"},
+    "sensitive_receptors": {"school": "学校", "hospital": "医院", "residential": "居民聚居区", "other": "其他"},
     "reporting_authority": {"county": "县级生态环境部门", "city": "设区的市级生态环境部门"},
     "radiation_leak_extent": {
         "none": "无",

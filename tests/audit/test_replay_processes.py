@@ -59,13 +59,15 @@ class Responder:
                 value = float(constraints.get("min", 0))
             elif kind == "date":
                 value = now
+            elif kind == "enum" and field.get("multiple"):
+                value = []  # a multiple choice: none chosen
             elif kind == "enum":
                 options = [o["id"] for o in field["enum"]]
                 value = "none" if "none" in options else options[0]
             else:
                 value = "已核实" * max(1, int(constraints.get("minlength", 1)))
             answer = ANSWERS.get(field["id"], value)
-            if isinstance(answer, list):
+            if field["id"] in ANSWERS and isinstance(answer, list):
                 seen = self.visits.get(field["id"], 0)
                 self.visits[field["id"]] = seen + 1
                 answer = answer[min(seen, len(answer) - 1)]

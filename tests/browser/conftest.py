@@ -58,7 +58,7 @@ FACTS: dict[str, Any] = {
     "cross_boundary": "none",
     "heavy_metal": False,
     "affects_drinking_water_source": False,
-    "sensitive_receptors": "",
+    "sensitive_receptors": [],
     "mass_incident": False,
     "sensitive_period": False,
     "reporting_authority": "county",

@@ -173,7 +173,7 @@ FACTS = {
     "cross_boundary": ("enum", {"none", "county", "city", "province", "national"}),
     "heavy_metal": ("boolean", None),
     "affects_drinking_water_source": ("boolean", None),
-    "sensitive_receptors": ("string", None),
+    "sensitive_receptors": ("enum", {"school", "hospital", "residential", "other"}),
     "mass_incident": ("boolean", None),
     "sensitive_period": ("boolean", None),
     "reporting_authority": ("enum", {"county", "city"}),

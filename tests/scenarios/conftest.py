@@ -358,7 +358,8 @@ def fill_form(form: list[dict[str, Any]], overrides: dict[str, Any], now: dateti
         assert fid in FORM_VALUES, f"the scenario must enter the required field {fid} ({field['label']})"
         value = FORM_VALUES[fid]
         if field["type"] == "enum":
-            assert value in [o["id"] for o in field["enum"]], f"{value} is not an option of {fid}"
+            chosen = value if field.get("multiple") else [value]
+            assert all(v in [o["id"] for o in field["enum"]] for v in chosen), f"{value} is not an option of {fid}"
         data[fid] = value
     return data
 
@@ -470,7 +471,7 @@ class Desk:
         unknown = set(changes) - set(FACT_FIELDS)
         assert not unknown, unknown
         values = {name: FORM_VALUES[name] for name in FACT_FIELDS if name != "sensitive_receptors"}
-        values["sensitive_receptors"] = ""
+        values["sensitive_receptors"] = []
         values.update(changes)
         return values
 

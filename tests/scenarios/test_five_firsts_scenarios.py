@@ -316,7 +316,7 @@ def test_level_ii_incident_sends_work_group_and_leader_holds_press_conference_th
 @pytest.mark.parametrize(
     ("changes", "minutes", "triggers", "report_to"),
     [
-        pytest.param({"sensitive_receptors": "school"}, 120, ["art4_2"], MAJOR_REPORT_TO, id="school-nearby"),
+        pytest.param({"sensitive_receptors": ["school"]}, 120, ["art4_2"], MAJOR_REPORT_TO, id="school-nearby"),
         pytest.param({"sensitive_period": True}, 240, [], COUNTY_REPORT_TO, id="sensitive-period-D10"),
     ],
 )
