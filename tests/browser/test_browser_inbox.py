@@ -56,7 +56,7 @@ def test_responder_works_a_five_firsts_incident_from_the_inbox(
     page.wait_for_selector("#task-form")
     assert page.inner_text("label[for='field-source']").startswith("信息来源")
     assert page.input_value("#field-source") == "12369环保举报热线"
-    assert page.locator("#task-form .field").count() == 19
+    assert page.locator("#task-form .field").count() == 25  # 19 facts and more: D18-D20, the other receptor
     assert page.locator("#field-water_source_interruption option").all_inner_texts()[:2] == ["请选择", "无取水中断"]
 
     # the API's 422 names the fields; each message appears next to its field
@@ -96,7 +96,7 @@ def test_responder_works_a_five_firsts_incident_from_the_inbox(
     page.wait_for_selector("#escalation-reasons li")
     assert page.inner_text("#escalation-level") == "一般（Ⅳ级）"
     reasons = page.locator("#escalation-reasons li").all_inner_texts()
-    assert reasons and any("IV" in reason for reason in reasons), reasons
+    assert reasons and all("Ⅳ级" in reason for reason in reasons), reasons  # the Chinese rendering (reasons_zh)
     assert "240 分钟内" in page.inner_text("#escalation")
     assert "临江县滨江化工园区" in page.inner_text("#incident")
     assert re.search(r"剩余 0[34]:\d\d:\d\d", page.inner_text(".task-meta"))
@@ -105,5 +105,7 @@ def test_responder_works_a_five_firsts_incident_from_the_inbox(
     page.click("#language")
     page.wait_for_selector("#escalation h2:has-text('Escalation decision')")
     assert page.inner_text("#escalation-level") == "Level IV (general)"
+    english = page.locator("#escalation-reasons li").all_inner_texts()
+    assert len(english) == len(reasons) and all("→ IV" in reason for reason in english), english
     assert page.inner_text("label[for='field-occurred_at']").startswith("事件发生时间")
     assert not page.errors, page.errors

@@ -1,7 +1,7 @@
 // The escalation decision of the rules layer (instance data `escalation`): level, reasons, reporting deadline
 // and recipients, response, and the ruleset it came from.
 import { append, h } from '../dom.js';
-import { t } from '../i18n.js';
+import { language, t } from '../i18n.js';
 
 export function escalationPanel(escalation, pending) {
   const section = h('section', { class: 'card escalation', id: 'escalation' }, h('h2', {}, t('escalation.title')));
@@ -10,11 +10,13 @@ export function escalationPanel(escalation, pending) {
     return section;
   }
   const yes = (flag) => (flag ? t('form.yes') : t('form.no'));
+  // the rules render every reason in both languages from the same rule data (reasons_zh beside reasons)
+  const reasons = language() === 'zh' && escalation.reasons_zh ? escalation.reasons_zh : escalation.reasons;
   const codes = (list) => (list && list.length ? list.map((code) => t(`authority.${code}`, {}, code)).join('、') : '—');
   append(section,
     h('p', { class: `level level-${escalation.level}`, id: 'escalation-level' }, t(`level.${escalation.level}`, {}, escalation.level)),
     h('h3', {}, t('escalation.reasons')),
-    h('ul', { class: 'reasons', id: 'escalation-reasons' }, (escalation.reasons || []).map((reason) => h('li', {}, reason))),
+    h('ul', { class: 'reasons', id: 'escalation-reasons' }, (reasons || []).map((reason) => h('li', {}, reason))),
     h('dl', {},
       h('dt', {}, t('escalation.deadline')),
       h('dd', {}, escalation.initial_report_deadline_minutes == null ? t('escalation.immediately')
