@@ -121,6 +121,7 @@ class ErrorSchema(Schema):
 class ProblemSchema(Schema):
     code = fields.String(required=True)
     message = fields.String(required=True)
+    message_zh = fields.String(metadata={"description": "what the problem is and where, in Chinese"})
     element_id = fields.String(allow_none=True)
     line = fields.Integer(allow_none=True)
 

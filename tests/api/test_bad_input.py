@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -45,6 +46,10 @@ def test_bad_diagrams_are_400_naming_the_problem(api, path, code, element):
     assert checked.status_code == 200
     assert checked.get_json()["valid"] is False
     assert code in {p["code"] for p in checked.get_json()["problems"]}
+    for shown in (problem, *checked.get_json()["problems"]):  # Chinese first, for the person fixing the diagram
+        assert shown["message_zh"] and re.search(r"[\u4e00-\u9fff]", shown["message_zh"]), shown
+        if shown["element_id"]:
+            assert f"元素 {shown['element_id']}" in shown["message_zh"]
 
 
 def test_validate_accepts_a_good_diagram_without_deploying(api, triage_xml):

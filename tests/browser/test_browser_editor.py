@@ -76,6 +76,7 @@ def test_administrator_edits_validates_deploys_and_starts(page: Any, server: Any
     page.wait_for_selector("#canvas .problem-badge[data-element='End']")
     assert "emf-problem" in (page.get_attribute("#canvas g.djs-element[data-element-id='End']", "class") or "")
     assert "reserved_id" in page.inner_text("#problems")
+    assert "使用了保留的标识（元素 End" in page.inner_text("#problems")  # Chinese first, then the detail
 
     # edits survive a switch of language, which rebuilds the page (the draft waits in sessionStorage)
     page.click("#language")

@@ -2,7 +2,7 @@
 // properties panel, validate it (each problem shown on its element) and deploy it as a new version.
 import { api, ApiError, query } from '../api.js';
 import { append, h } from '../dom.js';
-import { t } from '../i18n.js';
+import { language, t } from '../i18n.js';
 import { createModeler, elementFor, show } from '../bpmn/modeler.js';
 import { newDiagramXml, newProcessKey } from '../bpmn/template.js';
 import { errorText, notice, toolbar } from '../ui.js';
@@ -82,7 +82,10 @@ export async function editorPage(main, { params, navigate }) {
       const item = h('li', { class: `problem ${element ? 'located' : ''}`, dataset: { element: problem.element_id || '' } },
         h('code', {}, problem.code), ' ',
         problem.element_id ? h('strong', {}, problem.element_id) : null,
-        problem.line ? ` (${t('editor.line', { line: problem.line })})` : '', ': ', problem.message);
+        problem.line ? ` (${t('editor.line', { line: problem.line })})` : '', ': ',
+        // Chinese first: what the problem is (message_zh), then the detail in the validator's own words
+        language() === 'zh' && problem.message_zh ? [h('span', { class: 'problem-zh' }, problem.message_zh), ' — '] : null,
+        problem.message);
       if (element) {
         item.addEventListener('click', () => {
           modeler.get('selection').select(element);
