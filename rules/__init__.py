@@ -9,7 +9,7 @@ through ``rules.host``. The rest of the project uses what is exported here and n
 """
 
 from rules.decision import DECISION_FIELDS, Decision, RuleRef, RulesetRef
-from rules.errors import FactsInvalid, RulesEngineError, RulesError, RulesetInvalid, RulesetNotFound
+from rules.errors import FactsInvalid, RulesEngineError, RulesError, RulesetInvalid, RulesetNotFound, problem_zh
 from rules.evaluator import DEFAULT_BASELINE, decide, default_ruleset
 from rules.facts import FACT_SPECS, OPTIONAL_FACT_SPECS, IncidentFacts
 from rules.facts import parse as parse_facts
@@ -41,4 +41,5 @@ __all__ = [
     "load_bundled",
     "parse_facts",
     "parse_ruleset",
+    "problem_zh",
 ]

@@ -24,6 +24,15 @@ class Problem(TypedDict):
     message: str
 
 
+def problem_zh(problem: Problem) -> str:
+    """What and where of a ruleset problem in Chinese, for the administrator reading the pages in Chinese; the
+    English ``message`` keeps the detail (the value found, the values allowed)."""
+    rule, where = problem["rule"], problem["field"]
+    if rule is None:
+        return "规则集文档有误" if where == "$" else f"规则集的 {where} 有误"
+    return f"规则 {rule} 有误" if where == "$" else f"规则 {rule} 的 {where} 有误"
+
+
 class RulesError(Exception):
     """Base class for everything the rules layer raises on purpose."""
 

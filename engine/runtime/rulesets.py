@@ -62,11 +62,19 @@ class RulesetService:
                 if base is None:
                     raise RulesetRejected(
                         f"overlay {candidate.name} names base {candidate.base}, which is not deployed",
-                        [{"rule": None, "field": "base", "message": "deploy the baseline first"}],
+                        [
+                            {
+                                "rule": None,
+                                "field": "base",
+                                "message": "deploy the baseline first",
+                                "message_zh": "规则集的 base 有误：请先部署它所依据的基准规则集",
+                            }
+                        ],
                     )
                 candidate = rules.Ruleset.parse(text, base=base)
         except rules.RulesetInvalid as exc:
-            raise RulesetRejected(f"invalid ruleset: {exc}", list(exc.problems)) from None
+            details = [{**problem, "message_zh": rules.problem_zh(problem)} for problem in exc.problems]
+            raise RulesetRejected(f"invalid ruleset: {exc}", details) from None
         except rules.RulesError as exc:
             raise RulesetRejected(f"invalid ruleset: {exc}") from None
         except (UnicodeError, ValueError) as exc:  # e.g. a lone surrogate escaped in JSON text

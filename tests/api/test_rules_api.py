@@ -60,7 +60,9 @@ def test_bad_facts_name_the_field(api):
 def test_rulesets_are_versioned_data_and_overlays_tighten(api):
     baseline = (RULESETS / "cn-national-2015.yaml").read_text(encoding="utf-8")
     overlay = (RULESETS / "overlay-city-60-30.yaml").read_text(encoding="utf-8")
-    assert _deploy(api, overlay).status_code == 400  # its base is not deployed yet
+    early = _deploy(api, overlay)
+    assert early.status_code == 400  # its base is not deployed yet
+    assert early.get_json()["error"]["details"][0]["message_zh"].startswith("规则集的 base 有误")
     created = _deploy(api, baseline)
     assert created.status_code == 201 and created.get_json()["version"] == 1
     assert _deploy(api, baseline).status_code == 200  # identical: no-op
@@ -97,6 +99,10 @@ def test_an_overlay_that_loosens_or_a_broken_ruleset_is_refused_naming_the_rule(
     res = _deploy(api, yaml.safe_dump(loose, allow_unicode=True))
     assert res.status_code == 400
     assert any(p.get("rule") == "lax-300" for p in res.get_json()["error"]["details"])
+    # Chinese first for the administrator: what and where, beside the English detail
+    assert {p["message_zh"] for p in res.get_json()["error"]["details"]} == {
+        "规则 lax-300 的 then.initial_report_deadline_minutes 有误"
+    }
     broken = {
         "name": "broken",
         "version": 1,
@@ -110,6 +116,7 @@ def test_an_overlay_that_loosens_or_a_broken_ruleset_is_refused_naming_the_rule(
     res = _deploy(api, yaml.safe_dump(broken))
     assert res.status_code == 400
     assert any(p.get("rule") == "r1" for p in res.get_json()["error"]["details"])
+    assert "规则 r1 的 when.fact 有误" in {p["message_zh"] for p in res.get_json()["error"]["details"]}
     assert _deploy(api, "{not: [valid").status_code == 400
     assert {r["name"] for r in api.get("/api/v1/rulesets").get_json()} == {"cn-national-2015"}
 
