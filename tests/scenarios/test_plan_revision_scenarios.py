@@ -10,6 +10,17 @@ from datetime import UTC, datetime, timedelta
 
 PLAN = "江城新材料有限公司突发环境事件应急预案"
 OWNER = "江城新材料有限公司"
+# every document F2015 asks of a filing, checked as present
+ALL_FILING_DOCUMENTS = dict.fromkeys(
+    (
+        "doc_filing_form",
+        "doc_plan_and_explanatory_note",
+        "doc_risk_assessment_report",
+        "doc_resource_survey_report",
+        "doc_review_opinion",
+    ),
+    True,
+)
 MEETING_PASSED = {"company_meeting_passed": True, "company_meeting_opinion": "经总经理办公会审议，同意发布实施"}
 MAJOR_REVISION = {
     "Task_RetrospectiveAssessment": {"revision_decision": "major_revision"},
@@ -132,11 +143,7 @@ def test_filing_with_missing_documents_is_notified_at_once_then_filed(desk):
         "authority",
         "Task_CheckFilingMaterials",
         plan,
-        doc_filing_form=True,
-        doc_plan_and_explanatory_note=True,
-        doc_risk_assessment_report=True,
-        doc_resource_survey_report=True,
-        doc_review_opinion=True,
+        **ALL_FILING_DOCUMENTS,
     )
     assert desk.ready(plan) == {"Task_IssueFilingReceipt": "filing_authority"}
     assert desk.data(plan)["missing_documents"] == []
@@ -378,11 +385,7 @@ def test_a_first_plan_is_drafted_and_filed_before_production_starts(desk):
         "authority",
         "Task_CheckFilingMaterials",
         plan,
-        doc_filing_form=True,
-        doc_plan_and_explanatory_note=True,
-        doc_risk_assessment_report=True,
-        doc_resource_survey_report=True,
-        doc_review_opinion=True,
+        **ALL_FILING_DOCUMENTS,
     )
     desk.complete("authority", "Task_IssueFilingReceipt", plan, filing_no="330122-2026-101-L")
     waiting = desk.complete("authority", "Task_PublishFiledPlan", plan)
